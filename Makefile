@@ -1,0 +1,42 @@
+# Two commands for a fresh machine: `make run` (the main job) and `make test` (the whole suite).
+# Each creates .venv and installs the pinned requirements by itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+UV_VERSION := 0.13.8
+export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
+
+.PHONY: run test lint catalog clean
+
+$(VENV)/.runtime-installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
+	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+## run: Airflow on 127.0.0.1 with the ctwatch DAGs, SQLite metadata and the DuckDB warehouse in ./data
+run: $(VENV)/.runtime-installed
+	$(PY) -m ctwatch_airflow.launcher
+
+## test: the whole test suite (what .ci/run calls)
+test: $(VENV)/.dev-installed
+	$(PY) -m pytest
+
+## lint: ruff (with the ban on importing airflow from include/ctwatch) and mypy on include/
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+## catalog: regenerate the rule catalog after adding or changing a rule
+catalog: $(VENV)/.runtime-installed
+	$(PY) -m ctwatch.rules.catalog
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

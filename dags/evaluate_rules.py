@@ -1,0 +1,36 @@
+"""Run the compliance rule registry over every certificate in the warehouse, hourly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+from airflow.timetables.interval import DeltaDataIntervalTimetable
+
+from ctwatch import jobs
+from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.settings import warehouse_path
+
+
+@dag(
+    dag_id="evaluate_rules",
+    # An explicit interval timetable: data_interval_end is the as-of date of the evaluation.
+    schedule=DeltaDataIntervalTimetable(timedelta(hours=1)),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["ctwatch", "rules"],
+    doc_md=__doc__,
+)
+def evaluate_rules() -> None:
+    @task(pool=WAREHOUSE_POOL)
+    def evaluate() -> dict[str, int]:
+        as_of = get_current_context()["data_interval_end"]
+        summary = jobs.evaluate_rules(warehouse_path(), as_of)
+        return {"certificates": summary.certificates, "findings": summary.findings}
+
+    evaluate()
+
+
+evaluate_rules()

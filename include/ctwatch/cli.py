@@ -1,0 +1,117 @@
+"""The command line: the same library calls the DAGs make."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ctwatch import jobs, rules, warehouse
+from ctwatch.x509 import CertError, analyse_bytes
+
+DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
+
+
+def _utc_datetime(text: str) -> datetime:
+    """An ISO 8601 date or time; a date alone means 00:00 UTC, a time without zone means UTC."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _files(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+def lint_records(paths: Sequence[Path], as_of: datetime) -> Iterator[dict[str, Any]]:
+    """One JSON-ready record per certificate (or per undecodable input) found in `paths`."""
+    for path in _files(paths):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            yield {"path": str(path), "error": f"cannot read: {exc.strerror or exc}"}
+            continue
+        for index, result in enumerate(analyse_bytes(data)):
+            if isinstance(result, CertError):
+                yield {"path": str(path), "index": index, "error": result.error}
+                continue
+            findings = rules.evaluate(result, as_of=as_of)
+            yield {
+                "path": str(path),
+                "index": index,
+                "der_sha256": result.der_sha256,
+                "kind": result.kind.value,
+                "subject": result.subject_rfc4514,
+                "findings": sorted(f.rule_id for f in findings),
+                "warnings": list(result.warnings),
+                "parser": result.parser,
+            }
+
+
+def _cmd_lint(args: argparse.Namespace) -> int:
+    for record in lint_records(args.paths, args.as_of):
+        print(json.dumps(record, ensure_ascii=False), flush=False)
+    sys.stdout.flush()
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    summary = jobs.import_certificate_files(args.warehouse, list(_files(args.paths)))
+    print(json.dumps(summary.__dict__))
+    return 0
+
+
+def _cmd_evaluate_rules(args: argparse.Namespace) -> int:
+    summary = jobs.evaluate_rules(args.warehouse, args.as_of)
+    print(json.dumps({**summary.__dict__, "as_of": summary.as_of.isoformat()}))
+    return 0
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    con = warehouse.connect(args.warehouse)
+    con.close()
+    print(json.dumps({"warehouse": str(args.warehouse), "migrated": True}))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ctwatch", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    lint = commands.add_parser("lint", help="analyse PEM/DER files and print one JSON object per certificate")
+    lint.add_argument("paths", nargs="+", type=Path, help="files or folders (searched recursively)")
+    lint.add_argument("--as-of", type=_utc_datetime, default=datetime.now(UTC), help="evaluation date (UTC)")
+    lint.set_defaults(handler=_cmd_lint)
+
+    def with_warehouse(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--warehouse", type=Path, default=DEFAULT_WAREHOUSE, help="DuckDB file")
+        return sub
+
+    load = with_warehouse(commands.add_parser("import", help="store certificates from PEM/DER files"))
+    load.add_argument("paths", nargs="+", type=Path)
+    load.set_defaults(handler=_cmd_import)
+
+    evaluate = with_warehouse(commands.add_parser("evaluate-rules", help="run the rules over the warehouse"))
+    evaluate.add_argument("--as-of", type=_utc_datetime, default=datetime.now(UTC))
+    evaluate.set_defaults(handler=_cmd_evaluate_rules)
+
+    migrate = with_warehouse(commands.add_parser("migrate", help="create or upgrade the warehouse schema"))
+    migrate.set_defaults(handler=_cmd_migrate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr)
+    handler = args.handler
+    result: int = handler(args)
+    return result

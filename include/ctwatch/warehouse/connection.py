@@ -1,0 +1,79 @@
+"""Open the warehouse file: wait out other processes' locks, bring the schema up to date."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import time
+from pathlib import Path
+
+import duckdb
+
+from ctwatch.warehouse.errors import WarehouseError, WarehouseLockedError
+from ctwatch.warehouse.schema import check_schema_current, migrate
+
+log = logging.getLogger(__name__)
+
+FIRST_RETRY_DELAY_S = 0.05
+MAX_RETRY_DELAY_S = 2.0
+# DuckDB: 'Could not set lock on file "...": Conflicting lock is held in <program> (PID <n>)'
+_LOCK_MESSAGE = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+
+
+def connect(
+    path: str | Path, *, read_only: bool = False, lock_timeout_s: float = 60.0
+) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse at `path`, waiting up to `lock_timeout_s` for another process's lock.
+
+    Read-write: creates the parent folder and applies pending migrations.
+    Read-only: writes nothing and raises SchemaBehindError if migrations are pending.
+    The session time zone is UTC.
+    """
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise WarehouseError(f"no warehouse at {path}: open it read-write once to create it")
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = _open_with_retry(path, read_only=read_only, lock_timeout_s=lock_timeout_s)
+    try:
+        con.execute("SET TimeZone = 'UTC'")
+        if read_only:
+            check_schema_current(con)
+        else:
+            applied = migrate(con)
+            if applied:
+                log.info("warehouse %s: applied migrations %s", path, applied)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _open_with_retry(path: Path, *, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
+    started = time.monotonic()
+    delay_s = FIRST_RETRY_DELAY_S
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            message = str(exc)
+            if not _LOCK_MESSAGE.search(message):
+                raise
+            waited_s = time.monotonic() - started
+            remaining_s = lock_timeout_s - waited_s
+            if remaining_s <= 0:
+                holder = _LOCK_HOLDER.search(message)
+                raise WarehouseLockedError(
+                    path,
+                    waited_s=waited_s,
+                    holder=f"{holder.group(1)} (PID {holder.group(2)})" if holder else None,
+                    duckdb_message=message,
+                ) from exc
+            # Jitter keeps several waiting tasks from retrying in lock-step; not security-relevant.
+            sleep_s = min(remaining_s, random.uniform(delay_s / 2, delay_s))  # noqa: S311
+            log.debug("warehouse %s is locked; retrying in %.2f s", path, sleep_s)
+            time.sleep(sleep_s)
+            delay_s = min(delay_s * 2, MAX_RETRY_DELAY_S)

@@ -1,0 +1,20 @@
+"""SQL kept as package data: `sql/<area>/<name>.sql`, read once per process."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from importlib import resources
+
+_SQL_NAME = re.compile(r"[a-z0-9_]+/[a-z0-9_]+")
+
+
+@cache
+def load_sql(name: str) -> str:
+    """Return the text of `sql/<area>/<name>.sql`, e.g. `load_sql("certificates/insert_new")`."""
+    if not _SQL_NAME.fullmatch(name):
+        raise ValueError(f"SQL file name must look like 'area/name', got {name!r}")
+    area, stem = name.split("/")
+    return (
+        resources.files("ctwatch.warehouse").joinpath("sql", area, f"{stem}.sql").read_text(encoding="utf-8")
+    )

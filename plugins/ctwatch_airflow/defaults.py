@@ -1,0 +1,20 @@
+"""Defaults every ctwatch DAG shares."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+# DuckDB allows one writer process per file and a writer blocks readers elsewhere: every task that
+# opens the warehouse runs in this one-slot pool.
+WAREHOUSE_POOL = "warehouse"
+WAREHOUSE_POOL_SLOTS = 1
+WAREHOUSE_POOL_DESCRIPTION = "DuckDB warehouse: one process at a time"
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "ctwatch",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=30),
+}

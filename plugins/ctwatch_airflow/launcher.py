@@ -1,0 +1,233 @@
+"""Run Airflow for ctwatch on loopback only: `python -m ctwatch_airflow.launcher` (what `make run` calls).
+
+`airflow standalone` binds its log servers on every interface, so the components are started one by
+one instead: the API server on 127.0.0.1, the scheduler and triggerer without their log servers, and
+the DAG processor. Metadata lives in SQLite and the warehouse in DuckDB, both under the data folder.
+Ctrl-C (or SIGTERM) stops every component: SIGTERM first, SIGKILL after a timeout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from ctwatch.warehouse import connect
+from ctwatch_airflow.defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_DESCRIPTION, WAREHOUSE_POOL_SLOTS
+from ctwatch_airflow.settings import PROJECT_ROOT, data_dir, warehouse_path
+
+ADMIN_USER = "admin"
+STOP_TIMEOUT_S = 30.0
+HEALTH_TIMEOUT_S = 180.0
+# Each component, and the flags that keep it off every interface but loopback.
+COMPONENTS: dict[str, tuple[str, ...]] = {
+    "scheduler": ("scheduler", "--skip-serve-logs"),
+    "dag-processor": ("dag-processor",),
+    "triggerer": ("triggerer", "--skip-serve-logs"),
+}
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Every path and address one ctwatch Airflow instance uses."""
+
+    data: Path
+    airflow_home: Path
+    warehouse: Path
+    host: str
+    port: int
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def passwords_file(self) -> Path:
+        return self.airflow_home / "simple_auth_manager_passwords.json"
+
+
+def _persistent_secret(path: Path) -> str:
+    """A secret shared by all components (JWT signing) that survives restarts."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def admin_password(layout: Layout) -> str:
+    """The UI login's password, created once and kept in AIRFLOW_HOME."""
+    if not layout.passwords_file.exists():
+        layout.passwords_file.write_text(json.dumps({ADMIN_USER: secrets.token_urlsafe(12)}))
+        layout.passwords_file.chmod(0o600)
+    passwords: dict[str, str] = json.loads(layout.passwords_file.read_text())
+    return passwords[ADMIN_USER]
+
+
+def airflow_environment(layout: Layout, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment every Airflow component of this instance runs with."""
+    layout.airflow_home.mkdir(parents=True, exist_ok=True)
+    python_path = [str(PROJECT_ROOT / "include"), str(PROJECT_ROOT / "plugins")]
+    if base.get("PYTHONPATH"):
+        python_path.append(base["PYTHONPATH"])
+    jwt_secret = _persistent_secret(layout.airflow_home / "jwt_secret")
+    return {
+        **base,
+        "PYTHONPATH": os.pathsep.join(python_path),
+        "AIRFLOW_HOME": str(layout.airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(layout.passwords_file),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{layout.airflow_home / 'airflow.db'}",
+        "AIRFLOW__API__HOST": layout.host,
+        "AIRFLOW__API__PORT": str(layout.port),
+        "AIRFLOW__API__BASE_URL": layout.base_url,
+        "AIRFLOW__API_AUTH__JWT_SECRET": jwt_secret,
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(layout.airflow_home / "logs"),
+        "CTWATCH_DATA_DIR": str(layout.data),
+        "CTWATCH_WAREHOUSE": str(layout.warehouse),
+    }
+
+
+def _airflow(*args: str) -> list[str]:
+    return [sys.executable, "-m", "airflow", *args]
+
+
+def prepare(layout: Layout, env: Mapping[str, str]) -> None:
+    """Migrate the metadata DB and the warehouse, and create the pools ctwatch's DAGs use."""
+    print(f"ctwatch: migrating Airflow metadata in {layout.airflow_home}", flush=True)
+    subprocess.run(_airflow("db", "migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        _airflow("pools", "set", WAREHOUSE_POOL, str(WAREHOUSE_POOL_SLOTS), WAREHOUSE_POOL_DESCRIPTION),
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    print(f"ctwatch: warehouse {layout.warehouse}", flush=True)
+    connect(layout.warehouse).close()
+
+
+def start_components(layout: Layout, env: Mapping[str, str]) -> dict[str, subprocess.Popen[bytes]]:
+    """Start each component in its own session (so a terminal's Ctrl-C reaches only the launcher)."""
+    log_dir = layout.airflow_home / "logs" / "components"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    argv = {
+        "api-server": ("api-server", "--host", layout.host, "--port", str(layout.port)),
+        **COMPONENTS,
+    }
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    for name, args in argv.items():
+        with (log_dir / f"{name}.log").open("ab") as log:
+            processes[name] = subprocess.Popen(
+                _airflow(*args), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        print(f"ctwatch: started {name} (pid {processes[name].pid}), log in {log_dir}", flush=True)
+    return processes
+
+
+def wait_healthy(layout: Layout, processes: Mapping[str, subprocess.Popen[bytes]]) -> bool:
+    """Poll the API server's health endpoint until it answers, a component dies, or time runs out."""
+    deadline = time.monotonic() + HEALTH_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes.values()):
+            return False
+        try:
+            # A plain-http loopback URL built above, never user input.
+            health = f"{layout.base_url}/api/v2/monitor/health"
+            with urllib.request.urlopen(health, timeout=5) as response:  # noqa: S310
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(1.0)
+    return False
+
+
+def stop_components(processes: Mapping[str, subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every component's process group, then SIGKILL what is still alive after the timeout."""
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    for name, process in processes.items():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"ctwatch: {name} ignored SIGTERM, killing it", flush=True)
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    print("ctwatch: stopped", flush=True)
+
+
+class _StopRequested(Exception):
+    pass
+
+
+def _raise_stop(signum: int, _frame: FrameType | None) -> None:
+    raise _StopRequested(signal.Signals(signum).name)
+
+
+def run(layout: Layout) -> int:
+    env = airflow_environment(layout, os.environ)
+    prepare(layout, env)
+    password = admin_password(layout)
+    signal.signal(signal.SIGTERM, _raise_stop)
+    signal.signal(signal.SIGINT, _raise_stop)
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    try:
+        processes = start_components(layout, env)
+        if not wait_healthy(layout, processes):
+            dead = [name for name, p in processes.items() if p.poll() is not None]
+            print(f"ctwatch: Airflow did not come up (exited: {dead or 'none'}); see the logs", flush=True)
+            return 1
+        print(
+            f"\nctwatch is running: {layout.base_url}  (login: {ADMIN_USER} / {password})\n"
+            f"warehouse: {layout.warehouse}\nPress Ctrl-C to stop.\n",
+            flush=True,
+        )
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"ctwatch: {name} exited with {process.returncode}; stopping", flush=True)
+                    return 1
+            time.sleep(2.0)
+    except _StopRequested as stop:
+        print(f"ctwatch: {stop} received, stopping", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_components(processes)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("CTWATCH_PORT", "8080")))
+    args = parser.parse_args(argv)
+    data = data_dir().resolve()
+    layout = Layout(
+        data=data,
+        airflow_home=Path(os.environ.get("CTWATCH_AIRFLOW_HOME", data / "airflow")).resolve(),
+        warehouse=warehouse_path().resolve(),
+        host="127.0.0.1",
+        port=args.port,
+    )
+    return run(layout)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

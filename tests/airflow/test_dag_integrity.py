@@ -1,0 +1,49 @@
+"""Every DAG in dags/ imports cleanly and follows the project's conventions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def dagbag():  # type: ignore[no-untyped-def]
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(REPO_ROOT / "dags"))
+
+
+def test_dags_import_without_errors(dagbag) -> None:  # type: ignore[no-untyped-def]
+    assert dagbag.import_errors == {}
+    assert "evaluate_rules" in dagbag.dag_ids
+
+
+def test_every_dag_has_tags_and_every_task_retries(dagbag) -> None:  # type: ignore[no-untyped-def]
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.tags, f"{dag_id} has no tags"
+        for task in dag.tasks:
+            assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
+
+
+def test_warehouse_tasks_use_the_one_slot_pool(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from ctwatch_airflow.defaults import WAREHOUSE_POOL
+
+    evaluate = dagbag.dags["evaluate_rules"].get_task("evaluate")
+    assert evaluate.pool == WAREHOUSE_POOL
+
+
+def test_evaluate_rules_has_an_hourly_data_interval(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from airflow.timetables.base import DataInterval, TimeRestriction
+
+    timetable = dagbag.dags["evaluate_rules"].timetable
+    run = timetable.next_dagrun_info(
+        last_automated_data_interval=DataInterval(
+            datetime(2026, 3, 1, 10, tzinfo=UTC), datetime(2026, 3, 1, 11, tzinfo=UTC)
+        ),
+        restriction=TimeRestriction(earliest=None, latest=None, catchup=True),
+    )
+    assert run is not None
+    assert run.data_interval.end - run.data_interval.start == timedelta(hours=1)

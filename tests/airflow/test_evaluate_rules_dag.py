@@ -1,0 +1,51 @@
+"""The evaluate_rules DAG, run with dag.test() over real certificates in a real warehouse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ctwatch import jobs, warehouse
+from tests.conftest import FIXTURES, REPO_ROOT
+
+pytestmark = pytest.mark.integration
+CA_CERTS = FIXTURES / "real" / "ca_certs"
+
+
+def _findings(warehouse_file: Path) -> dict[tuple[str, str], datetime]:
+    con = warehouse.connect(warehouse_file, read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT der_sha256, rule_id, timezone('UTC', evaluated_as_of) FROM rule_findings"
+        ).fetchall()
+    finally:
+        con.close()
+    return {(sha, rule): as_of.replace(tzinfo=UTC) for sha, rule, as_of in rows}
+
+
+def test_evaluate_rules_dag_records_findings_as_of_the_interval_end(
+    airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    warehouse_file = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("CTWATCH_WAREHOUSE", str(warehouse_file))
+    imported = jobs.import_certificate_files(warehouse_file, sorted(CA_CERTS.rglob("*.pem")))
+    assert imported.certificates == 50
+
+    dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "evaluate_rules.py")).dags["evaluate_rules"]
+    logical_date = datetime(2026, 11, 27, 12, tzinfo=UTC)
+    run = dag.test(logical_date=logical_date)
+    assert run.state == "success"
+
+    findings = _findings(warehouse_file)
+    positives = {p.name.split("_")[0] for p in (CA_CERTS / "ocsp_eku_positive").glob("*.pem")}
+    flagged = {sha[:16] for sha, rule in findings if rule == "e_ca_ocsp_signing_eku_without_nocheck"}
+    assert flagged == positives
+    assert set(findings.values()) == {run.data_interval_end}
+
+    # A second run for the same interval changes nothing.
+    dag.test(logical_date=logical_date)
+    assert _findings(warehouse_file) == findings

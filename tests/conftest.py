@@ -1,0 +1,27 @@
+"""Test-wide set-up: an isolated Airflow home, so no test touches ./data or a user's Airflow."""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+
+# Airflow reads its configuration when first imported: set it before any test module imports it.
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="ctwatch-test-airflow-"))
+atexit.register(shutil.rmtree, _AIRFLOW_HOME, ignore_errors=True)
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+        "CTWATCH_DATA_DIR": str(_AIRFLOW_HOME / "data"),
+    }
+)
+os.environ.pop("CTWATCH_WAREHOUSE", None)

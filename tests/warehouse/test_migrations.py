@@ -1,0 +1,147 @@
+"""connect/migrate: schema creation, idempotence, edited migrations, read-only mode."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ctwatch import warehouse
+from ctwatch.warehouse import schema
+from ctwatch.warehouse.schema import Migration
+from ctwatch.x509 import ParsedCert
+
+BASE_TABLES = {
+    "certificates",
+    "cert_parse_errors",
+    "rule_findings",
+    "ct_log_coverage",
+    "revocation_observations",
+    "incidents",
+    "incident_key_groups",
+    "schema_migrations",
+}
+
+
+def test_connect_creates_folder_and_schema(warehouse_file: Path) -> None:
+    con = warehouse.connect(warehouse_file)
+    try:
+        tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        views = {
+            row[0]
+            for row in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        }
+        undocumented = con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE comment IS NULL AND table_name <> ?",
+            ["schema_migrations"],
+        ).fetchall()
+        versions = con.execute("SELECT version, name FROM schema_migrations").fetchall()
+    finally:
+        con.close()
+    assert warehouse_file.is_file()
+    assert tables >= BASE_TABLES
+    assert "key_groups" in views
+    assert undocumented == []
+    assert versions == [(1, "base")]
+
+
+def test_migrations_are_idempotent(warehouse_file: Path) -> None:
+    warehouse.connect(warehouse_file).close()
+    con = warehouse.connect(warehouse_file)
+    try:
+        assert warehouse.migrate(con) == []
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
+    finally:
+        con.close()
+
+
+def _extra_migration(version: int, name: str, sql: str) -> Migration:
+    return Migration(version, name, hashlib.sha256(sql.encode()).hexdigest(), sql)
+
+
+def test_later_migrations_apply_in_order_each_all_or_nothing(
+    warehouse_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    warehouse.connect(warehouse_file).close()
+    shipped = schema.available_migrations()
+    added = _extra_migration(2, "alerts", "CREATE TABLE alert_outbox (incident_id BIGINT NOT NULL);")
+    broken = _extra_migration(3, "broken", "CREATE TABLE half_done (a INTEGER); SELECT no_such_function();")
+    monkeypatch.setattr(schema, "available_migrations", lambda: (*shipped, added, broken))
+
+    con = duckdb.connect(str(warehouse_file))
+    try:
+        with pytest.raises(warehouse.MigrationError, match="0003_broken"):
+            warehouse.migrate(con)
+        tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        versions = [
+            row[0] for row in con.execute("SELECT version FROM schema_migrations ORDER BY 1").fetchall()
+        ]
+    finally:
+        con.close()
+    assert "alert_outbox" in tables
+    assert "half_done" not in tables
+    assert versions == [1, 2]
+    with pytest.raises(warehouse.SchemaBehindError, match="0003_broken"):
+        warehouse.connect(warehouse_file, read_only=True)
+
+
+def test_edited_applied_migration_is_detected(warehouse_file: Path) -> None:
+    con = warehouse.connect(warehouse_file)
+    # The recorded checksum no longer matches the file: same as editing the file after it ran.
+    con.execute("UPDATE schema_migrations SET sha256 = repeat('0', 64) WHERE version = 1")
+    con.close()
+    with pytest.raises(warehouse.ChecksumMismatchError, match="0001_base"):
+        warehouse.connect(warehouse_file)
+    with pytest.raises(warehouse.ChecksumMismatchError):
+        warehouse.connect(warehouse_file, read_only=True)
+
+
+def test_database_newer_than_code_is_refused(warehouse_file: Path) -> None:
+    con = warehouse.connect(warehouse_file)
+    con.execute("INSERT INTO schema_migrations VALUES (9999, 'future', repeat('a', 64), now())")
+    con.close()
+    with pytest.raises(warehouse.MigrationError, match="9999"):
+        warehouse.connect(warehouse_file)
+
+
+def test_read_only_sees_data_and_cannot_write(warehouse_file: Path, real_certs: list[ParsedCert]) -> None:
+    con = warehouse.connect(warehouse_file)
+    warehouse.store_certificates(con, real_certs[:3], source="file:fixtures")
+    con.close()
+
+    reader = warehouse.connect(warehouse_file, read_only=True)
+    try:
+        assert len(list(warehouse.certificates_for_rules(reader))) == 3
+        with pytest.raises(duckdb.Error, match="read-only"):
+            warehouse.store_certificates(reader, real_certs[3:4], source="file:fixtures")
+        assert reader.execute("SELECT count(*) FROM certificates").fetchone() == (3,)
+    finally:
+        reader.close()
+
+
+def test_read_only_refuses_a_schema_behind(tmp_path: Path) -> None:
+    bare = tmp_path / "bare.duckdb"
+    duckdb.connect(str(bare)).close()
+    with pytest.raises(warehouse.SchemaBehindError, match="0001_base"):
+        warehouse.connect(bare, read_only=True)
+    # and it wrote nothing: the file is still unmigrated
+    con = duckdb.connect(str(bare), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
+    finally:
+        con.close()
+
+
+def test_read_only_missing_file_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "absent" / "warehouse.duckdb"
+    with pytest.raises(warehouse.WarehouseError, match="no warehouse"):
+        warehouse.connect(missing, read_only=True)
+    assert not missing.parent.exists()
+
+
+def test_load_sql_reads_package_files_and_rejects_paths() -> None:
+    assert "INSERT INTO certificates" in warehouse.load_sql("certificates/insert_new")
+    with pytest.raises(ValueError, match="area/name"):
+        warehouse.load_sql("../migrations/0001_base")
