@@ -1,0 +1,1 @@
+"""Certificate Transparency primitives: Merkle proofs, tree head signatures, entry decoding."""

@@ -1,0 +1,1 @@
+"""Tests of ctwatch.ct: Merkle proofs, tree head signatures, entry decoding."""
