@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ctwatch import jobs, rules, warehouse
+from ctwatch.sim import cli as sim_cli
 from ctwatch.x509 import CertError, analyse_bytes
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
@@ -106,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = with_warehouse(commands.add_parser("migrate", help="create or upgrade the warehouse schema"))
     migrate.set_defaults(handler=_cmd_migrate)
+
+    sim_cli.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,342 @@
+"""Scenario files: one TOML file describes the simulated world (format in scenario.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot describe a world; the message names the offending item."""
+
+
+class LogKind(StrEnum):
+    RFC6962 = "rfc6962"
+    STATIC = "static"
+
+
+class FaultKind(StrEnum):
+    RATE_LIMIT = "rate_limit"  # 429 with Retry-After
+    SERVER_ERROR = "server_error"  # a 5xx status
+    SHORT_BATCH = "short_batch"  # get-entries returns at most `entries` entries
+    TRUNCATED_JSON = "truncated_json"  # 200 with the body cut in half
+    CORRUPT_DER = "corrupt_der"  # the first certificate of the answer is not DER
+    BAD_STH_SIGNATURE = "bad_sth_signature"  # tree head / checkpoint signature does not verify
+    INCONSISTENT_TREE = "inconsistent_tree"  # a validly signed head of a forked tree, and its proofs
+
+
+# Endpoint names used by fault filters and request counters.
+RFC6962_ENDPOINTS = ("get-sth", "get-sth-consistency", "get-proof-by-hash", "get-entries", "get-roots")
+STATIC_ENDPOINTS = ("checkpoint", "tile", "data-tile", "issuer")
+FAULT_ENDPOINTS: dict[FaultKind, frozenset[str]] = {
+    FaultKind.RATE_LIMIT: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS),
+    FaultKind.SERVER_ERROR: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS),
+    FaultKind.TRUNCATED_JSON: frozenset(RFC6962_ENDPOINTS),
+    FaultKind.SHORT_BATCH: frozenset({"get-entries"}),
+    FaultKind.CORRUPT_DER: frozenset({"get-entries", "data-tile"}),
+    FaultKind.BAD_STH_SIGNATURE: frozenset({"get-sth", "checkpoint"}),
+    FaultKind.INCONSISTENT_TREE: frozenset({"get-sth", "checkpoint", "get-sth-consistency"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """A deterministic fault: it fires on the first `first` matching requests and on every
+    `every`-th one (counted per fault from 1), so a test knows exactly which request fails."""
+
+    kind: FaultKind
+    first: int = 0
+    every: int = 0
+    endpoints: frozenset[str] = frozenset()  # empty: every endpoint the kind applies to
+    retry_after_s: int = 1
+    status: int = 503
+    entries: int = 1  # short_batch: entries returned at most
+
+    def applies_to(self, endpoint: str) -> bool:
+        if endpoint not in FAULT_ENDPOINTS[self.kind]:
+            return False
+        return not self.endpoints or endpoint in self.endpoints
+
+    def fires(self, count: int) -> bool:
+        """Whether the `count`-th matching request (1-based) is hit."""
+        return count <= self.first or (self.every > 0 and count % self.every == 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    name: str
+    slug: str  # host label: crl.<slug>.example
+    subordinate_owners: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaSpec:
+    """A root (parent None), an intermediate, or a cross-sign (`cross_of` names the subject CA)."""
+
+    id: str
+    owner: str
+    subordinate_owner: str | None
+    common_name: str
+    parent: str | None
+    not_before: datetime
+    not_after: datetime
+    ocsp_signing: bool = False
+    ocsp_nocheck: bool = False
+    permitted_dns: tuple[str, ...] = ()  # name constraints: a technically constrained sub-CA
+    reissued_at: tuple[datetime, ...] = ()  # same subject, key and parent, new serial and notBefore
+    cross_of: str | None = None
+    leaves: int = 0
+    precerts: int = 0
+    logs: tuple[str, ...] = ()  # empty: every log
+
+    @property
+    def host_slug_owner(self) -> str:
+        return self.subordinate_owner or self.owner
+
+
+@dataclass(frozen=True, slots=True)
+class LogSpec:
+    name: str
+    operator: str
+    kind: LogKind
+    temporal_start: datetime | None
+    temporal_end: datetime | None
+    mmd_s: int
+    max_batch: int
+    state: str
+    present_sth: str  # "last_entry" or "now": timestamp of the head served without an as-of
+    faults: tuple[Fault, ...] = ()
+
+    def accepts_not_after(self, not_after: datetime) -> bool:
+        """RFC 6962 sharding: a log accepts certificates whose notAfter is inside its interval."""
+        if self.temporal_start is not None and not_after < self.temporal_start:
+            return False
+        return self.temporal_end is None or not_after < self.temporal_end
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str
+    seed: int
+    start: datetime
+    end: datetime
+    leaf_validity_days: int
+    host: str
+    port: int
+    owners: tuple[Owner, ...]
+    cas: tuple[CaSpec, ...]  # roots first, then cross-signs and intermediates in file order
+    logs: tuple[LogSpec, ...]
+    source_sha256: str  # of the file's bytes: the world cache key with the seed
+    extra: dict[str, Any] = field(default_factory=dict)  # tables for later simulators (crl, ocsp, ...)
+
+    def owner(self, name: str) -> Owner:
+        for owner in self.owners:
+            if owner.name == name or name in owner.subordinate_owners:
+                return owner
+        raise ScenarioError(f"unknown owner {name!r}")
+
+    def owner_slug(self, name: str) -> str:
+        owner = self.owner(name)
+        return owner.slug if owner.name == name else slugify(name)
+
+    def ca(self, ca_id: str) -> CaSpec:
+        for ca in self.cas:
+            if ca.id == ca_id:
+                return ca
+        raise ScenarioError(f"unknown CA id {ca_id!r}")
+
+    def log(self, name: str) -> LogSpec:
+        for log in self.logs:
+            if log.name == name:
+                return log
+        raise ScenarioError(f"unknown log {name!r}")
+
+
+_KNOWN_TABLES = {"scenario", "network", "owners", "roots", "intermediates", "cross_signs", "logs"}
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "owner"
+
+
+def _time(value: object, where: str) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    raise ScenarioError(f"{where}: expected a TOML date or date-time, got {value!r}")
+
+
+def _opt_time(value: object, where: str) -> datetime | None:
+    return None if value is None else _time(value, where)
+
+
+def _require(table: dict[str, Any], key: str, where: str) -> Any:
+    if key not in table:
+        raise ScenarioError(f"{where}: missing {key!r}")
+    return table[key]
+
+
+def _fault(table: dict[str, Any], where: str) -> Fault:
+    try:
+        kind = FaultKind(_require(table, "kind", where))
+    except ValueError as exc:
+        raise ScenarioError(f"{where}: unknown fault kind {table.get('kind')!r}") from exc
+    endpoints = frozenset(table.get("endpoints", ()))
+    unknown = endpoints - FAULT_ENDPOINTS[kind]
+    if unknown:
+        raise ScenarioError(f"{where}: fault {kind} does not apply to {sorted(unknown)}")
+    fault = Fault(
+        kind=kind,
+        first=int(table.get("first", 0)),
+        every=int(table.get("every", 0)),
+        endpoints=endpoints,
+        retry_after_s=int(table.get("retry_after_s", 1)),
+        status=int(table.get("status", 503)),
+        entries=int(table.get("entries", 1)),
+    )
+    if fault.first <= 0 and fault.every <= 0:
+        raise ScenarioError(f"{where}: a fault needs `first` or `every` > 0")
+    return fault
+
+
+def _ca_specs(doc: dict[str, Any]) -> list[CaSpec]:
+    specs: list[CaSpec] = []
+    for kind in ("roots", "cross_signs", "intermediates"):
+        for pos, table in enumerate(doc.get(kind, [])):
+            where = f"{kind}[{pos}]"
+            base_id = str(_require(table, "id", where))
+            count = int(table.get("count", 1))
+            for number in range(1, count + 1):
+                ca_id = base_id if count == 1 else f"{base_id}-{number}"
+                cn = str(table.get("common_name", base_id))
+                common_name = cn if count == 1 else f"{cn} {number}"
+                parent = None if kind == "roots" else str(_require(table, "issuer", where))
+                cross_of = str(_require(table, "subject", where)) if kind == "cross_signs" else None
+                specs.append(
+                    CaSpec(
+                        id=ca_id,
+                        owner=str(_require(table, "owner", where)),
+                        subordinate_owner=table.get("subordinate_owner"),
+                        common_name=common_name,
+                        parent=parent,
+                        not_before=_time(_require(table, "not_before", where), where),
+                        not_after=_time(_require(table, "not_after", where), where),
+                        ocsp_signing=bool(table.get("ocsp_signing", False)),
+                        ocsp_nocheck=bool(table.get("ocsp_nocheck", False)),
+                        permitted_dns=tuple(table.get("permitted_dns", ())),
+                        reissued_at=tuple(_time(t, where) for t in table.get("reissued_at", ())),
+                        cross_of=cross_of,
+                        leaves=int(table.get("leaves", 0)),
+                        precerts=int(table.get("precerts", 0)),
+                        logs=tuple(table.get("logs", ())),
+                    )
+                )
+    return specs
+
+
+def _log_specs(doc: dict[str, Any]) -> list[LogSpec]:
+    logs: list[LogSpec] = []
+    for pos, table in enumerate(doc.get("logs", [])):
+        where = f"logs[{pos}]"
+        try:
+            kind = LogKind(table.get("kind", "rfc6962"))
+        except ValueError as exc:
+            raise ScenarioError(f"{where}: kind must be rfc6962 or static") from exc
+        present = str(table.get("present_sth", "last_entry"))
+        if present not in ("last_entry", "now"):
+            raise ScenarioError(f"{where}: present_sth must be 'last_entry' or 'now'")
+        logs.append(
+            LogSpec(
+                name=str(_require(table, "name", where)),
+                operator=str(table.get("operator", "Simulated Operator")),
+                kind=kind,
+                temporal_start=_opt_time(table.get("temporal_start"), where),
+                temporal_end=_opt_time(table.get("temporal_end"), where),
+                mmd_s=int(table.get("mmd_s", 86400)),
+                max_batch=int(table.get("max_batch", 256)),
+                state=str(table.get("state", "usable")),
+                present_sth=present,
+                faults=tuple(
+                    _fault(f, f"{where}.faults[{i}]") for i, f in enumerate(table.get("faults", []))
+                ),
+            )
+        )
+    return logs
+
+
+def _check_references(scenario: Scenario) -> None:
+    ids = [ca.id for ca in scenario.cas]
+    duplicates = {i for i in ids if ids.count(i) > 1}
+    if duplicates:
+        raise ScenarioError(f"duplicate CA ids: {sorted(duplicates)}")
+    names = [log.name for log in scenario.logs]
+    bad_names = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_.-]+", n)]
+    if len(set(names)) != len(names) or bad_names:
+        raise ScenarioError("log names must be unique and use only letters, digits, '.', '_' and '-'")
+    roots = {ca.id for ca in scenario.cas if ca.parent is None}
+    seen: set[str] = set()
+    for ca in scenario.cas:
+        scenario.owner(ca.owner)
+        if ca.subordinate_owner is not None:
+            scenario.owner(ca.subordinate_owner)
+        if ca.parent is not None and ca.parent not in seen:
+            raise ScenarioError(f"CA {ca.id!r}: issuer {ca.parent!r} must be defined before it")
+        if ca.cross_of is not None and ca.cross_of not in roots:
+            raise ScenarioError(f"cross-sign {ca.id!r}: subject {ca.cross_of!r} is not a root")
+        for log_name in ca.logs:
+            scenario.log(log_name)
+        if ca.not_after.year >= 2050:
+            raise ScenarioError(f"CA {ca.id!r}: notAfter must be before 2050 (UTCTime templates)")
+        seen.add(ca.id)
+    if not scenario.start < scenario.end:
+        raise ScenarioError("scenario.start must be before scenario.end")
+
+
+def parse_scenario(text: str) -> Scenario:
+    """A Scenario from TOML text; raises ScenarioError with the offending item."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"not TOML: {exc}") from exc
+    head = _require(doc, "scenario", "file")
+    network = doc.get("network", {})
+    owners = tuple(
+        Owner(
+            name=str(_require(t, "name", f"owners[{i}]")),
+            slug=str(t.get("slug") or slugify(str(t["name"]))),
+            subordinate_owners=tuple(t.get("subordinate_owners", ())),
+        )
+        for i, t in enumerate(doc.get("owners", []))
+    )
+    scenario = Scenario(
+        name=str(head.get("name", "unnamed")),
+        seed=int(_require(head, "seed", "scenario")),
+        start=_time(_require(head, "start", "scenario"), "scenario.start"),
+        end=_time(_require(head, "end", "scenario"), "scenario.end"),
+        leaf_validity_days=int(head.get("leaf_validity_days", 90)),
+        host=str(network.get("host", "127.0.0.1")),
+        port=int(network.get("port", 0)),
+        owners=owners,
+        cas=tuple(_ca_specs(doc)),
+        logs=tuple(_log_specs(doc)),
+        source_sha256=hashlib.sha256(text.encode()).hexdigest(),
+        extra={k: v for k, v in doc.items() if k not in _KNOWN_TABLES},
+    )
+    _check_references(scenario)
+    return scenario
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Read and parse a scenario file; raises ScenarioError (also for an unreadable file)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    return parse_scenario(text)
