@@ -159,7 +159,7 @@ class MerkleTree:
         self._check_size(size)
         if not 0 <= index < size:
             raise ValueError(f"leaf index {index} outside tree of size {size}")
-        return [self._subtree(lo, hi) for lo, hi in _inclusion_path_ranges(index, size)]
+        return [self._subtree(lo, hi) for lo, hi in inclusion_path_ranges(index, size)]
 
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         """Consistency proof between the trees of `old_size` and `new_size` leaves (RFC 9162 §2.1.4.1)."""
@@ -185,7 +185,7 @@ class MerkleTree:
         return proof
 
 
-def _inclusion_path_ranges(index: int, size: int) -> list[tuple[int, int]]:
+def inclusion_path_ranges(index: int, size: int) -> list[tuple[int, int]]:
     """Leaf ranges [lo, hi) of the audit path siblings of leaf `index` in a tree of `size`, bottom-up."""
     ranges: list[tuple[int, int]] = []
     lo, hi = 0, size
@@ -212,7 +212,7 @@ def verify_inclusion(
     """Check an audit path (RFC 9162 §2.1.3.2); raise ProofError unless leaf `index` is in the tree."""
     if not 0 <= index < tree_size:
         raise ProofError(f"leaf index {index} outside tree of size {tree_size}")
-    expected_length = len(_inclusion_path_ranges(index, tree_size))
+    expected_length = len(inclusion_path_ranges(index, tree_size))
     if len(proof) != expected_length:
         raise ProofError(f"inclusion proof has {len(proof)} hashes, tree needs {expected_length}")
     for position, sibling in enumerate(proof):
@@ -408,7 +408,7 @@ def verify_compact_range(
         raise ProofError(f"range [{begin}, {end}) runs past tree size {tree_size}")
     outside: dict[tuple[int, int], bytes] = {}
     for index, proof in ((begin, first_inclusion_proof), (end - 1, last_inclusion_proof)):
-        ranges = _inclusion_path_ranges(index, tree_size)
+        ranges = inclusion_path_ranges(index, tree_size)
         if len(proof) != len(ranges):
             raise ProofError(
                 f"inclusion proof for leaf {index} has {len(proof)} hashes, tree needs {len(ranges)}"
