@@ -12,16 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ctwatch import jobs, rules, warehouse
+from ctwatch.crl import cli as crl_cli
 from ctwatch.sim import cli as sim_cli
+from ctwatch.timeutil import parse_utc
 from ctwatch.x509 import CertError, analyse_bytes
 
 DEFAULT_WAREHOUSE = Path("data/warehouse.duckdb")
-
-
-def _utc_datetime(text: str) -> datetime:
-    """An ISO 8601 date or time; a date alone means 00:00 UTC, a time without zone means UTC."""
-    value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _files(paths: Sequence[Path]) -> Iterator[Path]:
@@ -90,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     lint = commands.add_parser("lint", help="analyse PEM/DER files and print one JSON object per certificate")
     lint.add_argument("paths", nargs="+", type=Path, help="files or folders (searched recursively)")
-    lint.add_argument("--as-of", type=_utc_datetime, default=datetime.now(UTC), help="evaluation date (UTC)")
+    lint.add_argument("--as-of", type=parse_utc, default=datetime.now(UTC), help="evaluation date (UTC)")
     lint.set_defaults(handler=_cmd_lint)
 
     def with_warehouse(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -102,12 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     load.set_defaults(handler=_cmd_import)
 
     evaluate = with_warehouse(commands.add_parser("evaluate-rules", help="run the rules over the warehouse"))
-    evaluate.add_argument("--as-of", type=_utc_datetime, default=datetime.now(UTC))
+    evaluate.add_argument("--as-of", type=parse_utc, default=datetime.now(UTC))
     evaluate.set_defaults(handler=_cmd_evaluate_rules)
 
     migrate = with_warehouse(commands.add_parser("migrate", help="create or upgrade the warehouse schema"))
     migrate.set_defaults(handler=_cmd_migrate)
 
+    crl_cli.add_parser(commands)
     sim_cli.add_parser(commands)
     return parser
 

@@ -44,7 +44,8 @@ def test_connect_creates_folder_and_schema(warehouse_file: Path) -> None:
     assert tables >= BASE_TABLES
     assert "key_groups" in views
     assert undocumented == []
-    assert versions == [(1, "base")]
+    assert versions[0] == (1, "base")
+    assert versions == [(m.version, m.name) for m in schema.available_migrations()]
 
 
 def test_migrations_are_idempotent(warehouse_file: Path) -> None:
@@ -52,7 +53,9 @@ def test_migrations_are_idempotent(warehouse_file: Path) -> None:
     con = warehouse.connect(warehouse_file)
     try:
         assert warehouse.migrate(con) == []
-        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (1,)
+        assert con.execute("SELECT count(*) FROM schema_migrations").fetchone() == (
+            len(schema.available_migrations()),
+        )
     finally:
         con.close()
 
@@ -66,13 +69,18 @@ def test_later_migrations_apply_in_order_each_all_or_nothing(
 ) -> None:
     warehouse.connect(warehouse_file).close()
     shipped = schema.available_migrations()
-    added = _extra_migration(2, "alerts", "CREATE TABLE alert_outbox (incident_id BIGINT NOT NULL);")
-    broken = _extra_migration(3, "broken", "CREATE TABLE half_done (a INTEGER); SELECT no_such_function();")
+    next_version = shipped[-1].version + 1
+    added = _extra_migration(
+        next_version, "alerts", "CREATE TABLE alert_outbox (incident_id BIGINT NOT NULL);"
+    )
+    broken = _extra_migration(
+        next_version + 1, "broken", "CREATE TABLE half_done (a INTEGER); SELECT no_such_function();"
+    )
     monkeypatch.setattr(schema, "available_migrations", lambda: (*shipped, added, broken))
 
     con = duckdb.connect(str(warehouse_file))
     try:
-        with pytest.raises(warehouse.MigrationError, match="0003_broken"):
+        with pytest.raises(warehouse.MigrationError, match=f"{next_version + 1:04d}_broken"):
             warehouse.migrate(con)
         tables = {row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
         versions = [
@@ -82,8 +90,8 @@ def test_later_migrations_apply_in_order_each_all_or_nothing(
         con.close()
     assert "alert_outbox" in tables
     assert "half_done" not in tables
-    assert versions == [1, 2]
-    with pytest.raises(warehouse.SchemaBehindError, match="0003_broken"):
+    assert versions == [*(m.version for m in shipped), next_version]
+    with pytest.raises(warehouse.SchemaBehindError, match=f"{next_version + 1:04d}_broken"):
         warehouse.connect(warehouse_file, read_only=True)
 
 

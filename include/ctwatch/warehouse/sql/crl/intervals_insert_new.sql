@@ -1,0 +1,19 @@
+-- Entries of the new version that no run covers yet start a run of one version.
+INSERT INTO crl_serial_intervals (
+    partition_key, serial_hex, revoked_at_claimed, reason_code, invalidity_date,
+    first_version_id, last_version_id
+)
+SELECT DISTINCT $partition_key, s.serial_hex, s.revoked_at_claimed, s.reason_code, s.invalidity_date,
+    $v_version_id, $v_version_id
+FROM crl_stage_entries AS s
+WHERE NOT EXISTS (
+    SELECT 1
+    FROM crl_serial_intervals AS i
+    JOIN crl_versions AS f ON f.version_id = i.first_version_id
+    JOIN crl_versions AS l ON l.version_id = i.last_version_id
+    WHERE i.partition_key = $partition_key AND f.position <= $v_position AND l.position >= $v_position
+        AND s.serial_hex = i.serial_hex
+            AND s.revoked_at_claimed IS NOT DISTINCT FROM i.revoked_at_claimed
+            AND s.reason_code IS NOT DISTINCT FROM i.reason_code
+            AND s.invalidity_date IS NOT DISTINCT FROM i.invalidity_date
+);
