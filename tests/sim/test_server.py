@@ -150,7 +150,7 @@ def test_log_list_and_url_rewrite(sim: SimulatorRunning, tmp_path: Path) -> None
     status, _, der = fetch(rewrite[stable] + "secom-root.der")
     assert status == 200
     assert der == sim.world.ca_certs["secom-root"].der
-    assert fetch(sim.url_rewrite()["http://crl.secom.example/"] + "secom-root.crl")[0] == 404
+    assert fetch(sim.url_rewrite()["http://crl.secom.example/"] + "no-such-ca.crl")[0] == 404
 
 
 def test_rate_limit_and_server_error_are_deterministic(sim: SimulatorRunning) -> None:

@@ -66,6 +66,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             "log_list_file": str(args.log_list) if args.log_list else None,
             "logs": {name: sim.log_url(name) for name in sim.world.logs},
             "url_rewrite": sim.url_rewrite(),
+            "services": {
+                "ccadb_all_records": f"{sim.base_url}/ccadb/AllCertificateRecordsCSVFormatV5",
+                "mozilla_revoked": f"{sim.base_url}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
+                "onecrl": f"{sim.base_url}/onecrl/v1/buckets/security-state/collections/onecrl/records",
+                "crlset": f"{sim.base_url}/crlset/crl-set",
+                "crtsh": f"{sim.base_url}/crtsh/",
+                "bugzilla": f"{sim.base_url}/bugzilla/rest/",
+            },
         }
         print(json.dumps(urls), flush=True)
         try:
@@ -78,7 +86,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Register `sim` on the main CLI's sub-parsers (`commands.add_parser` object)."""
     sim: argparse.ArgumentParser = subparsers.add_parser(
-        "sim", help="the simulated Web PKI (CT logs on 127.0.0.1)"
+        "sim", help="the simulated Web PKI (CT logs and revocation services on 127.0.0.1)"
     )
     commands = sim.add_subparsers(dest="sim_command", required=True)
 

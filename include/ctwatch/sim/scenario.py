@@ -34,10 +34,12 @@ class FaultKind(StrEnum):
 # Endpoint names used by fault filters and request counters.
 RFC6962_ENDPOINTS = ("get-sth", "get-sth-consistency", "get-proof-by-hash", "get-entries", "get-roots")
 STATIC_ENDPOINTS = ("checkpoint", "tile", "data-tile", "issuer")
+# Revocation services (`[[service_faults]]`): each is one endpoint named like the service.
+SERVICE_ENDPOINTS = ("crl", "ocsp", "ccadb", "onecrl", "crlset", "crtsh", "bugzilla")
 FAULT_ENDPOINTS: dict[FaultKind, frozenset[str]] = {
-    FaultKind.RATE_LIMIT: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS),
-    FaultKind.SERVER_ERROR: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS),
-    FaultKind.TRUNCATED_JSON: frozenset(RFC6962_ENDPOINTS),
+    FaultKind.RATE_LIMIT: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS + SERVICE_ENDPOINTS),
+    FaultKind.SERVER_ERROR: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS + SERVICE_ENDPOINTS),
+    FaultKind.TRUNCATED_JSON: frozenset(RFC6962_ENDPOINTS + SERVICE_ENDPOINTS),  # any body cut in half
     FaultKind.SHORT_BATCH: frozenset({"get-entries"}),
     FaultKind.CORRUPT_DER: frozenset({"get-entries", "data-tile"}),
     FaultKind.BAD_STH_SIGNATURE: frozenset({"get-sth", "checkpoint"}),
@@ -183,7 +185,7 @@ def _require(table: dict[str, Any], key: str, where: str) -> Any:
     return table[key]
 
 
-def _fault(table: dict[str, Any], where: str) -> Fault:
+def parse_fault(table: dict[str, Any], where: str) -> Fault:
     try:
         kind = FaultKind(_require(table, "kind", where))
     except ValueError as exc:
@@ -264,7 +266,7 @@ def _log_specs(doc: dict[str, Any]) -> list[LogSpec]:
                 state=str(table.get("state", "usable")),
                 present_sth=present,
                 faults=tuple(
-                    _fault(f, f"{where}.faults[{i}]") for i, f in enumerate(table.get("faults", []))
+                    parse_fault(f, f"{where}.faults[{i}]") for i, f in enumerate(table.get("faults", []))
                 ),
             )
         )

@@ -7,11 +7,20 @@ Layout (BASE = http://127.0.0.1:PORT):
                                           get-entries, get-roots)
 - BASE/logs/<name>/checkpoint, /tile/<L>/<N>[.p/<W>], /tile/data/<N>[.p/<W>], /issuer/<sha256 hex>
                                           static-ct-api logs (monitoring prefix = submission prefix)
-- BASE/hosts/<hostname>/<path>            the stable hostnames certificates name (crl.<slug>.example, ...),
-                                          reached through `url_rewrite()`; aia.* serves CA certificates
+- BASE/hosts/<hostname>/<path>            the stable hostnames certificates name, reached through
+                                          `url_rewrite()`: aia.* serves CA certificates, crl.* the CRLs
+                                          (`<ca-id>.crl`, partitions `<ca-id>-p<N>.crl`; ETag and
+                                          Last-Modified with conditional GET), ocsp.* an RFC 6960
+                                          responder (POST, or GET with the base64 request in the path)
+- BASE/ccadb/AllCertificateRecordsCSVFormatV5, BASE/mozilla/PublicIntermediateCertsRevokedWithPEMCSV
+- BASE/onecrl/v1/buckets/security-state/collections/onecrl/records   Mozilla remote-settings records
+- BASE/crlset/crl-set                     Chrome's CRLSet binary
+- BASE/crtsh/?identity=...&output=json, BASE/crtsh/?d=<id or sha256>   crt.sh
+- BASE/bugzilla/rest/bug?..., BASE/bugzilla/rest/bug/<id>/comment      Bugzilla REST
 
 The as-of time travels with each request in the `X-Ctwatch-As-Of` header (RFC 3339): the log answers
-with its tree as of then. Without the header a log serves its whole generated tree; the tree head
+with its tree as of then, the revocation services with their state then (without the header: as of
+the scenario's end, its "present"). Without the header a log serves its whole generated tree; the tree head
 timestamp is then the last entry's integration time, or the real current time when the log's
 `present_sth` is "now" (monitors such as certspotter distrust heads far in the past).
 """
@@ -21,6 +30,7 @@ from __future__ import annotations
 import base64
 import binascii
 import gzip
+import hashlib
 import json
 import logging
 import re
@@ -28,20 +38,34 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from ctwatch.ct.merkle import MerkleTree, leaf_hash
 from ctwatch.ct.signatures import sign_checkpoint, sign_tree_head
-from ctwatch.sim.scenario import Fault, FaultKind, LogKind, Scenario, load_scenario
+from ctwatch.sim import services
+from ctwatch.sim.revocation_der import crl_der, ocsp_response
+from ctwatch.sim.scenario import SERVICE_ENDPOINTS, Fault, FaultKind, LogKind, Scenario, load_scenario
 from ctwatch.sim.world import SimLog, World
 
 AS_OF_HEADER = "X-Ctwatch-As-Of"
 _FORK_LEAF = leaf_hash(b"ctwatch-sim: forked tree")
 _TILE_WIDTH = 256
 _log = logging.getLogger(__name__)
+# First path element -> the service name its faults and request counters use.
+_SERVICE_PREFIXES = {
+    "ccadb": "ccadb",
+    "mozilla": "ccadb",
+    "onecrl": "onecrl",
+    "crlset": "crlset",
+    "crtsh": "crtsh",
+    "bugzilla": "bugzilla",
+}
+_MAX_POST_BYTES = 65536  # an OCSP request is a few hundred bytes
+_CRTSH_IDENTITY_KEYS = ("identity", "q", "CN", "commonname", "dNSName", "domain", "O", "organizationname")
 
 
 class HttpError(Exception):
@@ -129,16 +153,22 @@ class Simulator:
         self._present_sth = present_sth
         self._lock = threading.Lock()
         self._faults = {name: _FaultState(log.spec.faults) for name, log in world.logs.items()}
+        service_faults = world.revocations.service_faults
+        for service in SERVICE_ENDPOINTS:
+            self._faults[service] = _FaultState(service_faults.get(service, ()))
         self._requests: dict[tuple[str, str], int] = {}
         self._forks: dict[tuple[str, int], MerkleTree] = {}
+        self._crls: dict[tuple[str, int, int | None], bytes] = {}
 
     # -- configuration and observation (tests) --
 
     def set_faults(self, log_name: str, faults: list[Fault]) -> None:
+        """Replace the faults of a log, or of a revocation service ("crl", "ocsp", "ccadb", ...)."""
         with self._lock:
             self._faults[log_name] = _FaultState(tuple(faults))
 
     def request_count(self, log_name: str, endpoint: str) -> int:
+        """Requests so far to a log's endpoint, or to a service (`request_count("crl", "crl")`)."""
         with self._lock:
             return self._requests.get((log_name, endpoint), 0)
 
@@ -190,10 +220,10 @@ class Simulator:
 
     # -- dispatch --
 
-    def handle(self, path: str, headers: dict[str, str]) -> Response:
-        """Answer one GET; never raises (errors become HTTP statuses)."""
+    def handle(self, path: str, headers: dict[str, str], body: bytes | None = None) -> Response:
+        """Answer one GET (or POST with `body`); never raises (errors become HTTP statuses)."""
         try:
-            return self._route(path, headers)
+            return self._route(path, headers, body)
         except HttpError as exc:
             extra = tuple(exc.headers.items())
             body = json.dumps({"error": exc.message}).encode()
@@ -202,14 +232,18 @@ class Simulator:
             _log.exception("simulator failed on %s", path)
             return Response(500, b'{"error": "simulator internal error"}', "application/json")
 
-    def _route(self, path: str, headers: dict[str, str]) -> Response:
+    def _route(self, path: str, headers: dict[str, str], body: bytes | None) -> Response:
         url = urlsplit(path)
         parts = [p for p in url.path.split("/") if p]
         query = parse_qs(url.query)
         if parts == ["log_list.json"]:
             return _json(self.log_list())
         if len(parts) >= 2 and parts[0] == "hosts":
-            return self._host(parts[1], parts[2:])
+            return self._host(parts[1], url.path.split("/", 3)[3:], headers, body)
+        if parts and parts[0] in _SERVICE_PREFIXES:
+            moment = self._moment(headers)
+            service = _SERVICE_PREFIXES[parts[0]]
+            return self._with_faults(service, service, lambda _: self._service(parts, query, moment))
         if len(parts) < 3 or parts[0] != "logs" or parts[1] not in self.world.logs:
             raise HttpError(404, "not found")
         log = self.world.logs[parts[1]]
@@ -217,20 +251,23 @@ class Simulator:
         as_of_ms = parse_as_of(headers.get(AS_OF_HEADER.lower()))
         if log.spec.kind is LogKind.RFC6962 and rest[:2] == ["ct", "v1"] and len(rest) == 3:
             return self._with_faults(
-                log, rest[2], lambda faults: self._rfc6962(log, rest[2], query, as_of_ms, faults)
+                log.spec.name, rest[2], lambda faults: self._rfc6962(log, rest[2], query, as_of_ms, faults)
             )
         if log.spec.kind is LogKind.STATIC:
             endpoint = self._static_endpoint(rest)
             gzip_ok = "gzip" in headers.get("accept-encoding", "")
             return self._with_faults(
-                log, endpoint, lambda faults: self._static(log, rest, as_of_ms, faults, gzip_ok=gzip_ok)
+                log.spec.name,
+                endpoint,
+                lambda faults: self._static(log, rest, as_of_ms, faults, gzip_ok=gzip_ok),
             )
         raise HttpError(404, "not found")
 
-    def _with_faults(self, log: SimLog, endpoint: str, answer: Any) -> Response:
+    def _with_faults(self, name: str, endpoint: str, answer: Any) -> Response:
+        """Count the request to `name` (a log or a service) and apply the faults that fire on it."""
         with self._lock:
-            self._requests[(log.spec.name, endpoint)] = self._requests.get((log.spec.name, endpoint), 0) + 1
-            fired = self._faults[log.spec.name].fired(endpoint)
+            self._requests[(name, endpoint)] = self._requests.get((name, endpoint), 0) + 1
+            fired = self._faults[name].fired(endpoint)
         kinds = {f.kind: f for f in fired}
         if FaultKind.RATE_LIMIT in kinds:
             retry = str(kinds[FaultKind.RATE_LIMIT].retry_after_s)
@@ -242,7 +279,10 @@ class Simulator:
         response: Response = answer(kinds)
         if FaultKind.TRUNCATED_JSON in kinds:
             response = Response(
-                response.status, response.body[: len(response.body) // 2], response.content_type
+                response.status,
+                response.body[: len(response.body) // 2],
+                response.content_type,
+                response.headers,
             )
         return response
 
@@ -405,12 +445,126 @@ class Simulator:
 
     # -- the hostnames certificates name --
 
-    def _host(self, hostname: str, rest: list[str]) -> Response:
+    def _host(
+        self, hostname: str, rest_path: list[str], headers: dict[str, str], body: bytes | None
+    ) -> Response:
+        rest = [p for p in (rest_path[0] if rest_path else "").split("/") if p]
         if hostname.startswith("aia.") and len(rest) == 1 and rest[0].endswith(".der"):
             cert = self.world.ca_certs.get(rest[0][: -len(".der")])
             if cert is not None:
                 return Response(200, cert.der, "application/pkix-cert")
+        if hostname.startswith("crl.") and len(rest) == 1 and rest[0].endswith(".crl"):
+            moment = self._moment(headers)
+            return self._with_faults("crl", "crl", lambda _: self._crl(hostname, rest[0], headers, moment))
+        if hostname.startswith("ocsp.") and hostname in self.world.hostnames():
+            moment = self._moment(headers)
+            encoded = unquote(rest_path[0]) if rest_path else ""
+            return self._with_faults("ocsp", "ocsp", lambda _: self._ocsp(encoded, body, moment))
         raise HttpError(404, f"nothing simulated at http://{hostname}/{'/'.join(rest)}")
+
+    # -- revocation services --
+
+    def _moment(self, headers: dict[str, str]) -> datetime:
+        """The request's as-of time; without the header, the scenario's present (its end)."""
+        as_of_ms = parse_as_of(headers.get(AS_OF_HEADER.lower()))
+        if as_of_ms is None:
+            return self.world.scenario.end
+        return datetime.fromtimestamp(as_of_ms / 1000, UTC)
+
+    def _crl(self, hostname: str, filename: str, headers: dict[str, str], moment: datetime) -> Response:
+        revocations = self.world.revocations
+        name = filename[: -len(".crl")]
+        match = re.fullmatch(r"(.+)-p([0-9]+)", name)
+        scope, partition = (match.group(1), int(match.group(2))) if match else (name, None)
+        parts = revocations.partitions.get(scope)
+        if (
+            scope not in revocations.crl_versions
+            or revocations.crl_url(scope, partition) != f"http://{hostname}/{filename}"
+            or (partition is not None and (parts is None or partition >= parts.count))
+        ):
+            raise HttpError(404, f"no CRL at http://{hostname}/{filename}")
+        version = revocations.crl_version_as_of(scope, moment)
+        if version is None:
+            raise HttpError(404, "no CRL published yet at this date")
+        der = self._crl_der(scope, version, partition)
+        this_update = revocations.crl_versions[scope][version]
+        etag = f'"{hashlib.sha256(der).hexdigest()[:32]}"'
+        cache = (("ETag", etag), ("Last-Modified", format_datetime(this_update, usegmt=True)))
+        if headers.get("if-none-match") == etag or (
+            "if-none-match" not in headers
+            and _not_modified_since(headers.get("if-modified-since"), this_update)
+        ):
+            return Response(304, b"", "application/pkix-crl", cache)
+        return Response(200, der, "application/pkix-crl", cache)
+
+    def _crl_der(self, scope: str, version: int, partition: int | None) -> bytes:
+        key = (scope, version, partition)
+        with self._lock:
+            cached = self._crls.get(key)
+        if cached is None:
+            cached = crl_der(self.world.revocations, scope, version, partition)
+            with self._lock:
+                self._crls[key] = cached
+        return cached
+
+    def _ocsp(self, encoded: str, body: bytes | None, moment: datetime) -> Response:
+        if body is None:
+            try:
+                body = base64.b64decode(encoded, validate=True)
+            except (binascii.Error, ValueError) as exc:
+                raise HttpError(400, "the GET path is not a base64 OCSP request") from exc
+        answer = ocsp_response(self.world.revocations, body, moment)
+        return Response(200, answer.der, "application/ocsp-response")
+
+    def _service(self, parts: list[str], query: dict[str, list[str]], moment: datetime) -> Response:
+        revocations = self.world.revocations
+        if parts == ["ccadb", "AllCertificateRecordsCSVFormatV5"]:
+            return Response(200, services.ccadb_all_records(revocations, moment), "text/csv; charset=UTF-8")
+        if parts == ["mozilla", "PublicIntermediateCertsRevokedWithPEMCSV"]:
+            body = services.mozilla_revoked_intermediates(revocations, moment)
+            return Response(200, body, "text/csv; charset=UTF-8")
+        if parts == ["onecrl", "v1", "buckets", "security-state", "collections", "onecrl", "records"]:
+            return _json(services.onecrl_records(revocations, moment))
+        if parts == ["crlset", "crl-set"]:
+            return Response(200, services.crlset(revocations, moment), "application/octet-stream")
+        if parts == ["crtsh"]:
+            return self._crtsh(query, moment)
+        if parts == ["bugzilla", "rest", "bug"]:
+            return _json(services.bugzilla_bugs(revocations, query, moment))
+        if len(parts) == 5 and parts[:3] == ["bugzilla", "rest", "bug"] and parts[4] == "comment":
+            answer = services.bugzilla_comments(
+                revocations, int(parts[3]) if parts[3].isdigit() else -1, moment
+            )
+            if answer is None:
+                raise HttpError(404, f"Bug #{parts[3]} does not exist.")
+            return _json(answer)
+        raise HttpError(404, "not found")
+
+    def _crtsh(self, query: dict[str, list[str]], moment: datetime) -> Response:
+        revocations = self.world.revocations
+        if "d" in query:
+            pem = services.crtsh_download(revocations, query["d"][0], moment)
+            name = query["d"][0]
+            disposition = (("Content-Disposition", f'attachment; filename="{name}.crt"'),)
+            return Response(200, pem or b"", "application/pkix-cert", disposition)
+        if query.get("output", [""])[0] != "json":
+            raise HttpError(400, "the simulator serves crt.sh's output=json and ?d= only")
+        if any(key in query for key in ("id", "c", "sha1", "sha256", "caid")):
+            return Response(400, b"Unsupported output type", "text/plain; charset=UTF-8")
+        for key in _CRTSH_IDENTITY_KEYS:
+            if key in query:
+                return _json(services.crtsh_search(revocations, query[key][0], query, moment))
+        raise HttpError(400, "no search parameter")
+
+
+def _not_modified_since(value: str | None, modified: datetime) -> bool:
+    if not value:
+        return False
+    try:
+        since = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return False
+    return since.tzinfo is not None and modified.replace(microsecond=0) <= since
 
 
 def _tile_level(text: str) -> int:
@@ -440,14 +594,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         headers = {k.lower(): v for k, v in self.headers.items()}
-        response = self.simulator.handle(self.path, headers)
+        self._send(self.simulator.handle(self.path, headers))
+
+    def do_POST(self) -> None:
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        try:
+            length = int(headers.get("content-length", "0"))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= _MAX_POST_BYTES:
+            self._send(Response(413, b'{"error": "bad or too large Content-Length"}', "application/json"))
+            return
+        self._send(self.simulator.handle(self.path, headers, self.rfile.read(length)))
+
+    def _send(self, response: Response) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        if response.status != 304:
+            self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers:
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(response.body)
+        if response.status != 304:
+            self.wfile.write(response.body)
 
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s " + format, self.address_string(), *args)

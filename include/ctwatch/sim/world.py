@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,7 @@ from ctwatch.sim.pki import (
     derive_key,
     spki_der,
 )
+from ctwatch.sim.revocations import RevocationWorld
 from ctwatch.sim.scenario import LogKind, LogSpec, Scenario
 
 CACHE_FORMAT = "v1"
@@ -340,6 +342,11 @@ class World:
     def ca_certs(self) -> dict[str, CaCert]:
         return self.hierarchy.certs
 
+    @cached_property
+    def revocations(self) -> RevocationWorld:
+        """The revocation timelines (CRL, OCSP, CCADB, OneCRL, CRLSet, crt.sh, Bugzilla) of the world."""
+        return RevocationWorld(self)
+
     @classmethod
     def load(cls, scenario: Scenario, *, seed: int | None = None, cache_dir: Path | None = None) -> World:
         """The world of `scenario` (with `seed` overriding the file's), from the cache or generated."""
@@ -413,6 +420,7 @@ class World:
             "ca_certificates": cas,
             "logs": logs,
             "ocsp_signing_ca_first_seen": first_seen,
+            "revocation": self.revocations.ground_truth(),
         }
 
 
