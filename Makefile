@@ -8,7 +8,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
 
-.PHONY: run test lint catalog clean
+.PHONY: run test lint bench catalog clean
 
 $(VENV)/.runtime-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+
+## bench: CT ingestion benchmark on a simulated 1M-entry log, against certspotter (name=value lines)
+bench: $(VENV)/.dev-installed
+	$(PY) -m ctwatch.bench.ingest
 
 ## catalog: regenerate the rule catalog after adding or changing a rule
 catalog: $(VENV)/.runtime-installed

@@ -1,0 +1,215 @@
+"""Load staged ranges into the warehouse: rows and coverage in one transaction per group of ranges.
+
+A range whose coverage overlaps what is stored already was loaded before (a retried task, a killed
+run re-planned): it is skipped as a whole, so nothing is stored twice. Ranges are grouped until a
+group holds `GROUP_LEAF_ROWS` leaf rows, so inserts run in large batches. After the commit, the
+rules run over the CA certificates the load stored for the first time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from ctwatch import rules, warehouse
+from ctwatch.ingest.model import StagedRange, read_msgpack
+from ctwatch.warehouse import ct_store
+from ctwatch.x509 import CertError, ParsedCert, analyse_der
+
+log = logging.getLogger(__name__)
+GROUP_LEAF_ROWS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    ranges_loaded: int
+    ranges_skipped: int  # already covered
+    entries: int
+    leaf_rows: int
+    new_certificates: int
+    certificate_errors: int
+    entry_errors: int
+    findings: int
+    cpu_s: float  # of this load
+    fetch_cpu_s: dict[str, float]  # per fetch stage, summed over the loaded ranges
+
+
+def _overlaps(covered: Sequence[tuple[int, int]], start: int, end_exclusive: int) -> bool:
+    return any(low < end_exclusive and start < high for low, high in covered)
+
+
+def load_staged_ranges(
+    con: duckdb.DuckDBPyConnection, staged_paths: Iterable[Path], *, as_of: datetime
+) -> LoadSummary:
+    """Load staged range files (any order, any logs); evaluate rules on new CA certificates as of `as_of`."""
+    started = time.process_time()
+    ranges = sorted(
+        (read_msgpack(path, StagedRange) for path in staged_paths), key=lambda r: (r.log_id, r.start)
+    )
+    total = _GroupOutcome()
+    group: list[StagedRange] = []
+    group_rows = 0
+    for position, staged in enumerate(ranges):
+        group.append(staged)
+        group_rows += len(staged.leaves.entry_index)
+        if group_rows >= GROUP_LEAF_ROWS or position == len(ranges) - 1:
+            total.add(_load_group(con, group))
+            group, group_rows = [], 0
+    findings = evaluate_new_certificates(con, total.new_certs, as_of=as_of)
+    return LoadSummary(
+        ranges_loaded=total.loaded,
+        ranges_skipped=total.skipped,
+        entries=total.entries,
+        leaf_rows=total.leaf_rows,
+        new_certificates=len(total.new_certs),
+        certificate_errors=total.cert_errors,
+        entry_errors=total.entry_errors,
+        findings=findings,
+        cpu_s=time.process_time() - started,
+        fetch_cpu_s=total.fetch_cpu_s,
+    )
+
+
+@dataclass(slots=True)
+class _GroupOutcome:
+    loaded: int = 0
+    skipped: int = 0
+    entries: int = 0
+    leaf_rows: int = 0
+    cert_errors: int = 0
+    entry_errors: int = 0
+    new_certs: list[ParsedCert] = field(default_factory=list)
+    fetch_cpu_s: dict[str, float] = field(default_factory=dict)
+
+    def add(self, other: _GroupOutcome) -> None:
+        for stage, seconds in other.fetch_cpu_s.items():
+            self.fetch_cpu_s[stage] = self.fetch_cpu_s.get(stage, 0.0) + seconds
+        self.loaded += other.loaded
+        self.skipped += other.skipped
+        self.entries += other.entries
+        self.leaf_rows += other.leaf_rows
+        self.cert_errors += other.cert_errors
+        self.entry_errors += other.entry_errors
+        self.new_certs.extend(other.new_certs)
+
+
+def _load_group(con: duckdb.DuckDBPyConnection, group: Sequence[StagedRange]) -> _GroupOutcome:
+    """One transaction: the group's ranges not covered yet, with their rows."""
+    outcome = _GroupOutcome()
+    with warehouse.transaction(con):
+        covered = ct_store.coverage(con, {staged.log_id.hex() for staged in group})
+        heads: dict[tuple[str, int, bytes], ct_store.TreeHeadRecord] = {}
+        ranges: list[ct_store.CoveredRange] = []
+        leaves = ct_store.LeafColumns()
+        counts: list[ct_store.DailyCount] = []
+        errors: list[ct_store.EntryError] = []
+        first_seen: dict[bytes, str] = {}  # chain DER -> 'ct:<log>:<index>' of its first sight
+        for staged in group:
+            log_id = staged.log_id.hex()
+            if _overlaps(covered[log_id], staged.start, staged.end_exclusive):
+                outcome.skipped += 1
+                continue
+            covered[log_id].append((staged.start, staged.end_exclusive))
+            head = staged.tree_head
+            heads[(log_id, head.tree_size, head.root_hash)] = ct_store.TreeHeadRecord(
+                log_id,
+                head.tree_size,
+                head.timestamp_ms,
+                head.root_hash,
+                head.signature,
+                head.signature_format,
+            )
+            ranges.append(
+                ct_store.CoveredRange(
+                    log_id,
+                    staged.start,
+                    staged.end_exclusive,
+                    head.tree_size,
+                    head.timestamp_ms,
+                    head.root_hash,
+                )
+            )
+            _extend_leaves(leaves, log_id, staged)
+            counts.extend(
+                ct_store.DailyCount(log_id, c.issuer_spki_sha256, c.day, c.precert, c.entries)
+                for c in staged.counts
+            )
+            errors.extend(
+                ct_store.EntryError(log_id, e.entry_index, e.leaf_hash, e.error) for e in staged.errors
+            )
+            for cert in staged.certs:
+                first_seen.setdefault(cert.der, f"ct:{log_id}:{cert.first_index}")
+            outcome.loaded += 1
+            outcome.entries += staged.end_exclusive - staged.start
+            for stage, seconds in staged.cpu_s.items():
+                outcome.fetch_cpu_s[stage] = outcome.fetch_cpu_s.get(stage, 0.0) + seconds
+        outcome.new_certs, outcome.cert_errors = _store_new_certificates(con, first_seen)
+        ct_store.store_tree_heads(con, list(heads.values()))
+        outcome.leaf_rows = ct_store.store_leaves(con, leaves)
+        ct_store.add_daily_counts(con, counts)
+        outcome.entry_errors = ct_store.store_entry_errors(con, errors)
+        ct_store.add_coverage(con, ranges)
+    return outcome
+
+
+def _extend_leaves(leaves: ct_store.LeafColumns, log_id: str, staged: StagedRange) -> None:
+    rows = staged.leaves
+    leaves.log_id.extend([log_id] * len(rows.entry_index))
+    leaves.entry_index.extend(rows.entry_index)
+    leaves.timestamp_ms.extend(rows.timestamp_ms)
+    leaves.leaf_hash.extend(rows.leaf_hash)
+    leaves.precert.extend(rows.precert)
+    leaves.issuer_spki_sha256.extend(rows.issuer_spki_sha256)
+    leaves.serial.extend(rows.serial)
+    leaves.not_before_s.extend(rows.not_before_s)
+    leaves.not_after_s.extend(rows.not_after_s)
+
+
+def _store_new_certificates(
+    con: duckdb.DuckDBPyConnection, first_seen: dict[bytes, str]
+) -> tuple[list[ParsedCert], int]:
+    """Analyse and store the chain certificates the warehouse does not hold; record the undecodable."""
+    by_sha = {hashlib.sha256(der).hexdigest(): der for der in first_seen}
+    stored = ct_store.stored_der_sha256(con, by_sha)
+    new: list[ParsedCert] = []
+    failed: list[tuple[CertError, str]] = []
+    by_source: dict[str, list[ParsedCert]] = {}
+    for sha, der in by_sha.items():
+        if sha in stored:
+            continue
+        result = analyse_der(der)
+        if isinstance(result, CertError):
+            failed.append((result, first_seen[der]))
+            continue
+        by_source.setdefault(first_seen[der], []).append(result)
+        new.append(result)
+    for source, certs in by_source.items():
+        warehouse.store_certificates(con, certs, source=source)
+    return new, warehouse.record_parse_errors(con, failed)
+
+
+def evaluate_new_certificates(
+    con: duckdb.DuckDBPyConnection, certs: Sequence[ParsedCert], *, as_of: datetime
+) -> int:
+    """Run the rules over newly stored certificates (cross-certificate flags recomputed first) and
+    record the findings as of `as_of`; return how many findings there are."""
+    if not certs:
+        return 0
+    warehouse.mark_cross_certificates(con)
+    flags = ct_store.cross_certificate_flags(con, [cert.der_sha256 for cert in certs])
+    findings: list[rules.Finding] = []
+    for cert in certs:
+        context = rules.RuleContext(is_cross_certificate=flags.get(cert.der_sha256, False))
+        findings.extend(rules.evaluate(cert, as_of=as_of, context=context))
+    warehouse.store_findings(
+        con, findings, as_of=as_of, evaluated_der_sha256=[cert.der_sha256 for cert in certs]
+    )
+    log.info("evaluated %d new CA certificates: %d findings", len(certs), len(findings))
+    return len(findings)

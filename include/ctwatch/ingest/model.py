@@ -1,0 +1,126 @@
+"""What ingestion passes between its steps: the plan file, fetch jobs and staged range files.
+
+Plan and staged files are msgpack (msgspec): a few ms to write or read, bytes kept as bytes.
+Every file is written to a temporary name and renamed, so a killed task never leaves half a file
+that a later task would trust. Airflow's XCom carries only paths and index numbers.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+RFC6962_STH = "rfc6962_sth"
+CHECKPOINT = "checkpoint"
+
+T = TypeVar("T")
+
+
+class TreeHead(msgspec.Struct, frozen=True):
+    """A verified tree head: an RFC 6962 STH (TLS DigitallySigned) or a static-ct checkpoint (note)."""
+
+    tree_size: int
+    timestamp_ms: int
+    root_hash: bytes
+    signature: bytes
+    signature_format: str  # RFC6962_STH or CHECKPOINT
+
+
+class LogEndpoint(msgspec.Struct, frozen=True):
+    """Where and how to read one log (from the log list)."""
+
+    log_id: bytes
+    api: str  # ctwatch.sources.loglist.LogApi value
+    url: str  # RFC 6962 base URL or static-ct monitoring prefix
+    submission_url: str | None  # static-ct: names the checkpoint origin
+    key_der: bytes
+    description: str
+    mmd_s: int
+
+
+class PlannedLog(msgspec.Struct, frozen=True):
+    """One log of a plan, with the verified head every range of this run is proven against."""
+
+    log: LogEndpoint
+    tree_head: TreeHead
+    window: tuple[int, int] | None = None  # backfill: the index range bisection found; None: follow
+
+
+class Plan(msgspec.Struct, frozen=True):
+    """A run's plan: the logs, what makes a leaf's issuer watched, and how politely to fetch."""
+
+    logs: list[PlannedLog]
+    watched_spki_sha256: list[str]  # lower-case hex
+    watched_der_sha256: list[str]  # certificates configured by hash: their keys are watched too
+    batch_size: int  # entries per get-entries request
+    requests_per_second: float
+    concurrency: int
+    request_as_of: datetime | None = None  # simulator as-of header (real logs ignore it)
+
+
+class StagedCert(msgspec.Struct, frozen=True, array_like=True):
+    """A distinct chain certificate of a range and the first index it was seen at."""
+
+    der: bytes
+    first_index: int
+
+
+class StagedLeaves(msgspec.Struct):
+    """Leaf rows of watched issuers, column by column (as the warehouse binds them)."""
+
+    entry_index: list[int] = msgspec.field(default_factory=list)
+    timestamp_ms: list[int] = msgspec.field(default_factory=list)
+    leaf_hash: list[bytes] = msgspec.field(default_factory=list)
+    precert: list[bool] = msgspec.field(default_factory=list)
+    issuer_spki_sha256: list[str] = msgspec.field(default_factory=list)
+    serial: list[bytes | None] = msgspec.field(default_factory=list)
+    not_before_s: list[int | None] = msgspec.field(default_factory=list)
+    not_after_s: list[int | None] = msgspec.field(default_factory=list)
+
+
+class StagedCount(msgspec.Struct, frozen=True, array_like=True):
+    issuer_spki_sha256: str  # '' when the issuer could not be told
+    day: int  # UTC days since 1970-01-01 of the entry timestamp
+    precert: bool
+    entries: int
+
+
+class StagedError(msgspec.Struct, frozen=True, array_like=True):
+    entry_index: int
+    leaf_hash: bytes | None
+    error: str
+
+
+class StagedRange(msgspec.Struct):
+    """Everything the load needs from one verified range [start, end_exclusive) of one log."""
+
+    log_id: bytes
+    start: int
+    end_exclusive: int
+    tree_head: TreeHead
+    certs: list[StagedCert]
+    leaves: StagedLeaves
+    counts: list[StagedCount]
+    errors: list[StagedError]
+    cpu_s: dict[str, float]  # CPU seconds per stage of the fetch, for progress and the benchmark
+
+
+_ENCODER = msgspec.msgpack.Encoder()
+
+
+def write_atomically(path: Path, value: Any) -> Path:
+    """Write `value` as msgpack to `path` via a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_bytes(_ENCODER.encode(value))
+    temporary.replace(path)
+    return path
+
+
+def read_msgpack(path: Path, kind: type[T]) -> T:
+    """Read a file written by `write_atomically` as `kind`."""
+    return msgspec.msgpack.decode(path.read_bytes(), type=kind)

@@ -1,0 +1,218 @@
+"""CT ingestion tables (migration 0003 and ct_log_coverage): tree heads, follow state, coverage,
+watched leaves, daily counts, undecodable entries.
+
+Every writer here is one statement over bound lists (DuckDB `unnest`), so a caller can put a
+whole load in one transaction (`warehouse.transaction`): rows and coverage commit together or
+not at all. Log ids and hashes are lower-case hex, as in the rest of the warehouse, except the
+leaf hash and serial of `ct_leaves`, stored as raw bytes to keep a row small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+
+from ctwatch.warehouse._db import row_count
+from ctwatch.warehouse.sqlfiles import load_sql
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHeadRecord:
+    """A verified tree head of a log; `signature` is the STH DigitallySigned or the checkpoint note."""
+
+    log_id: str
+    tree_size: int
+    timestamp_ms: int
+    root_hash: bytes
+    signature: bytes
+    signature_format: str  # 'rfc6962_sth' or 'checkpoint'
+
+
+@dataclass(frozen=True, slots=True)
+class CoveredRange:
+    """Entries [start_index, end_exclusive) of a log, proven part of the head (tree_size, root_hash)."""
+
+    log_id: str
+    start_index: int
+    end_exclusive: int
+    tree_size: int
+    timestamp_ms: int
+    root_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class DailyCount:
+    log_id: str
+    issuer_spki_sha256: str  # '' when the issuer could not be told
+    day: int  # UTC days since 1970-01-01
+    precert: bool
+    entries: int
+
+
+@dataclass(frozen=True, slots=True)
+class EntryError:
+    log_id: str
+    entry_index: int
+    leaf_hash: bytes | None
+    error: str
+
+
+@dataclass(slots=True)
+class LeafColumns:
+    """Leaf rows column by column; `extend_log` appends rows of one log."""
+
+    log_id: list[str] = field(default_factory=list)
+    entry_index: list[int] = field(default_factory=list)
+    timestamp_ms: list[int] = field(default_factory=list)
+    leaf_hash: list[bytes] = field(default_factory=list)
+    precert: list[bool] = field(default_factory=list)
+    issuer_spki_sha256: list[str] = field(default_factory=list)
+    serial: list[bytes | None] = field(default_factory=list)
+    not_before_s: list[int | None] = field(default_factory=list)
+    not_after_s: list[int | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.entry_index)
+
+
+def store_tree_heads(con: duckdb.DuckDBPyConnection, heads: Sequence[TreeHeadRecord]) -> int:
+    """Store verified heads not stored yet (by log, size and root); return how many were new."""
+    if not heads:
+        return 0
+    columns = {
+        "log_id": [h.log_id for h in heads],
+        "tree_size": [h.tree_size for h in heads],
+        "timestamp_ms": [h.timestamp_ms for h in heads],
+        "root_hash": [h.root_hash.hex() for h in heads],
+        "signature": [h.signature for h in heads],
+        "signature_format": [h.signature_format for h in heads],
+    }
+    return row_count(con.execute(load_sql("ct/insert_tree_heads"), columns))
+
+
+def latest_tree_heads(con: duckdb.DuckDBPyConnection) -> dict[str, TreeHeadRecord]:
+    """The largest stored head of every log, by log id."""
+    rows = con.execute(load_sql("ct/latest_tree_heads")).fetchall()
+    return {
+        log_id: TreeHeadRecord(log_id, size, timestamp_ms, bytes.fromhex(root), bytes(signature), fmt)
+        for log_id, size, timestamp_ms, root, signature, fmt in rows
+    }
+
+
+def follow_from(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Where live monitoring starts, per followed log id."""
+    rows = con.execute("SELECT log_id, follow_from_index FROM ct_log_follow").fetchall()
+    return {log_id: int(index) for log_id, index in rows}
+
+
+def start_following(
+    con: duckdb.DuckDBPyConnection,
+    head: TreeHeadRecord,
+    follow_from_index: int,
+    log_url: str,
+    description: str,
+) -> bool:
+    """Record that `head`'s log is followed from `follow_from_index`, and the head itself; False if
+    the log was followed already (the first record stays)."""
+    store_tree_heads(con, [head])
+    params = {
+        "log_id": head.log_id,
+        "follow_from_index": follow_from_index,
+        "first_tree_size": head.tree_size,
+        "timestamp_ms": head.timestamp_ms,
+        "log_url": log_url,
+        "description": description,
+    }
+    return row_count(con.execute(load_sql("ct/insert_follow"), params)) == 1
+
+
+def coverage(con: duckdb.DuckDBPyConnection, log_ids: Collection[str]) -> dict[str, list[tuple[int, int]]]:
+    """Covered [start, end_exclusive) ranges per log, sorted (adjacent ranges are not merged)."""
+    rows = con.execute(
+        "SELECT log_id, start_index, end_exclusive FROM ct_log_coverage"
+        " WHERE log_id IN (SELECT unnest($log_ids::VARCHAR[])) ORDER BY log_id, start_index",
+        {"log_ids": list(log_ids)},
+    ).fetchall()
+    covered: dict[str, list[tuple[int, int]]] = {log_id: [] for log_id in log_ids}
+    for log_id, start, end in rows:
+        covered[log_id].append((int(start), int(end)))
+    return covered
+
+
+def add_coverage(con: duckdb.DuckDBPyConnection, ranges: Sequence[CoveredRange]) -> None:
+    if not ranges:
+        return
+    columns = {
+        "log_id": [r.log_id for r in ranges],
+        "start_index": [r.start_index for r in ranges],
+        "end_exclusive": [r.end_exclusive for r in ranges],
+        "tree_size": [r.tree_size for r in ranges],
+        "timestamp_ms": [r.timestamp_ms for r in ranges],
+        "root_hash": [r.root_hash.hex() for r in ranges],
+    }
+    con.execute(load_sql("ct/insert_coverage"), columns)
+
+
+def store_leaves(con: duckdb.DuckDBPyConnection, leaves: LeafColumns) -> int:
+    """Insert watched leaf rows (no deduplication: coverage guarantees a range is loaded once)."""
+    if not len(leaves):
+        return 0
+    columns = {name: getattr(leaves, name) for name in LeafColumns.__dataclass_fields__}
+    return row_count(con.execute(load_sql("ct/insert_leaves"), columns))
+
+
+def add_daily_counts(con: duckdb.DuckDBPyConnection, counts: Sequence[DailyCount]) -> None:
+    """Add entry counts to the stored per-(log, issuer, day, precert) totals."""
+    if not counts:
+        return
+    columns = {
+        "log_id": [c.log_id for c in counts],
+        "issuer_spki_sha256": [c.issuer_spki_sha256 for c in counts],
+        "day": [c.day for c in counts],
+        "precert": [c.precert for c in counts],
+        "entries": [c.entries for c in counts],
+    }
+    con.execute(load_sql("ct/stage_counts"), columns)
+    con.execute(load_sql("ct/update_counts"))
+    con.execute(load_sql("ct/insert_counts"))
+    con.execute("DROP TABLE ct_count_batch")
+
+
+def store_entry_errors(con: duckdb.DuckDBPyConnection, errors: Sequence[EntryError]) -> int:
+    if not errors:
+        return 0
+    columns = {
+        "log_id": [e.log_id for e in errors],
+        "entry_index": [e.entry_index for e in errors],
+        "leaf_hash": [e.leaf_hash for e in errors],
+        "error": [e.error for e in errors],
+    }
+    return row_count(con.execute(load_sql("ct/insert_entry_errors"), columns))
+
+
+def watched_issuer_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """spki_sha256 of every certificate with an open error or warning finding."""
+    return [row[0] for row in con.execute(load_sql("ct/watched_issuers")).fetchall()]
+
+
+def stored_der_sha256(con: duckdb.DuckDBPyConnection, der_sha256: Collection[str]) -> set[str]:
+    """Which of these certificates the warehouse holds already."""
+    if not der_sha256:
+        return set()
+    rows = con.execute(
+        "SELECT der_sha256 FROM certificates WHERE der_sha256 IN (SELECT unnest($hashes::VARCHAR[]))",
+        {"hashes": list(der_sha256)},
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def cross_certificate_flags(con: duckdb.DuckDBPyConnection, der_sha256: Collection[str]) -> dict[str, bool]:
+    """is_cross_certificate of these stored certificates (see certificates/mark_cross.sql)."""
+    rows = con.execute(
+        "SELECT der_sha256, is_cross_certificate FROM certificates"
+        " WHERE der_sha256 IN (SELECT unnest($hashes::VARCHAR[]))",
+        {"hashes": list(der_sha256)},
+    ).fetchall()
+    return {sha: bool(flag) for sha, flag in rows}

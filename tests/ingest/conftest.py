@@ -1,0 +1,93 @@
+"""Ingestion test helpers: the small simulated world served on 127.0.0.1, and its ground truth."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ctwatch.ingest.jobs import START_AT_ORIGIN, IngestConfig
+from ctwatch.sim.scenario import Scenario, load_scenario
+from ctwatch.sim.server import SimulatorRunning
+from ctwatch.sim.world import World
+from tests.conftest import REPO_ROOT
+
+SMALL = REPO_ROOT / "include" / "ctwatch" / "sim" / "scenarios" / "small.toml"
+AS_OF = datetime(2026, 11, 27, 12, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class TruthEntry:
+    index: int
+    leaf_hash: bytes
+    issuer_spki_sha256: str
+    precert: bool
+    timestamp_ms: int
+
+
+@pytest.fixture(scope="session")
+def small_scenario() -> Scenario:
+    return load_scenario(SMALL)
+
+
+@pytest.fixture(scope="session")
+def sim_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ingest-sim-cache")
+
+
+@pytest.fixture
+def sim(small_scenario: Scenario, sim_cache: Path) -> Iterator[SimulatorRunning]:
+    with SimulatorRunning(small_scenario, cache_dir=sim_cache) as running:
+        yield running
+
+
+@pytest.fixture
+def log_list(sim: SimulatorRunning, tmp_path: Path) -> Path:
+    return sim.write_log_list(tmp_path / "log_list.json")
+
+
+def fast_config(log_list: Path, **overrides: Any) -> IngestConfig:
+    """Read everything from index 0, in small ranges, without politeness delays."""
+    values: dict[str, Any] = {
+        "log_list": str(log_list),
+        "new_logs_start": START_AT_ORIGIN,
+        "min_range_entries": 500,
+        "requests_per_second": float("inf"),
+    }
+    values.update(overrides)
+    return IngestConfig(**values)
+
+
+def ca_spki(world: World) -> dict[str, str]:
+    """CA certificate id -> spki_sha256 hex, from the simulator's ground truth."""
+    return {ca["cert_id"]: ca["spki_sha256"] for ca in world.ground_truth()["ca_certificates"]}
+
+
+def truth(world: World, log_name: str) -> list[TruthEntry]:
+    """Every entry of a simulated log with the facts ingestion must find."""
+    spki = ca_spki(world)
+    log = world.logs[log_name]
+    entries = []
+    for index in range(log.size):
+        template = log.template_of(index)
+        entries.append(
+            TruthEntry(
+                index,
+                log.leaf_hash(index),
+                spki[template.issuer_cert_id],
+                template.precert,
+                log.record(index).timestamp_ms,
+            )
+        )
+    return entries
+
+
+def rows(
+    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    return con.execute(sql, params or {}).fetchall()
