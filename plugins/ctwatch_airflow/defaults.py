@@ -10,6 +10,9 @@ from typing import Any
 WAREHOUSE_POOL = "warehouse"
 WAREHOUSE_POOL_SLOTS = 1
 WAREHOUSE_POOL_DESCRIPTION = "DuckDB warehouse: one process at a time"
+# The Celery queue of the single concurrency-1 worker that owns the warehouse file (docker-compose.yaml).
+# Tasks need not name it: the cluster policy in plugins/airflow_local_settings.py routes the pool to it.
+WAREHOUSE_QUEUE = "warehouse"
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "ctwatch",

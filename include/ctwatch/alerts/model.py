@@ -1,0 +1,115 @@
+"""What an alert is: one state transition of an incident or of one of its certificates.
+
+The evaluator detects transitions and builds `AlertEvent`s; everything after that (outbox,
+formatting, sending) works from the event alone. Certificate text in `AlertFacts` is
+attacker-controlled: only `ctwatch.alerts.format` turns it into channel markup.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import msgspec
+
+# An evaluation whose as-of is more than this before the real time replays the past (a backfill):
+# its alerts are historical. An hourly run that the scheduler caught up a few hours late is still live.
+HISTORICAL_AFTER = timedelta(days=1)
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+class Transition(StrEnum):
+    NEW_INCIDENT = "new_incident"
+    CLOCK_NOT_STARTED = "clock_not_started"  # staff must notify the CA or declare a clock start
+    DEADLINE_IN_24H = "deadline_in_24h"
+    DEADLINE_BREACHED = "deadline_breached"
+    REVOKED_LATE = "revoked_late"
+    STILL_OVERDUE = "still_overdue"  # repeats weekly: one transition per `overdue_week`
+    SOURCES_DISAGREE = "sources_disagree"
+
+
+class AlertFacts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What staff need to act on, as the evaluator knew it at `AlertEvent.occurred_at`."""
+
+    ca_owner: str  # CCADB "CA Owner"
+    subordinate_ca_owner: str | None = None  # CCADB "Subordinate CA Owner"
+    rule_id: str | None = None
+    subject: str | None = None  # RFC 4514; attacker-controlled
+    issuer: str | None = None  # RFC 4514; attacker-controlled
+    serial_hex: str | None = None
+    deadline: datetime | None = None
+    delay: timedelta | None = None  # revoked late by, or overdue so far
+    clock_started_at: datetime | None = None
+    clock_source: str | None = None  # e.g. "public disclosure", "Bugzilla 1649951"
+    bug_url: str | None = None
+    evidence: str | None = None  # one line, e.g. "CRL 2021-01-04 first observed 2021-01-05 03:00 UTC"
+
+    def __post_init__(self) -> None:
+        for name in ("deadline", "clock_started_at"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise ValueError(f"AlertFacts.{name} must be timezone-aware")
+
+
+class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One transition; `key` identifies it, so enqueuing it again changes nothing."""
+
+    incident_id: str
+    der_sha256: str | None  # None: an incident-level alert (new incident, clock not started)
+    transition: Transition
+    occurred_at: datetime  # the as-of of the evaluation that saw the transition, not the wall clock
+    historical: bool  # see `is_historical`: goes to the replay sink, never to live channels
+    facts: AlertFacts
+    overdue_week: int | None = None  # still_overdue only: see `overdue_week_at()`
+
+    def __post_init__(self) -> None:
+        if not self.incident_id or "|" in self.incident_id:
+            raise ValueError(f"incident_id must be non-empty and free of '|': {self.incident_id!r}")
+        if self.der_sha256 is not None and not _SHA256_HEX.fullmatch(self.der_sha256):
+            raise ValueError(f"der_sha256 must be 64 lower-case hex digits: {self.der_sha256!r}")
+        if self.occurred_at.tzinfo is None:
+            raise ValueError("occurred_at must be timezone-aware")
+        weekly = self.transition is Transition.STILL_OVERDUE
+        if weekly != (self.overdue_week is not None):
+            raise ValueError("overdue_week is required for still_overdue and only for it")
+        if self.overdue_week is not None and self.overdue_week < 1:
+            raise ValueError(f"overdue_week counts from 1, got {self.overdue_week}")
+
+    @property
+    def key(self) -> str:
+        """The outbox key: incident | certificate ('-' for the incident) | transition [| week-N]."""
+        parts = [self.incident_id, self.der_sha256 or "-", str(self.transition)]
+        if self.overdue_week is not None:
+            parts.append(f"week-{self.overdue_week}")
+        return "|".join(parts)
+
+
+def is_historical(as_of: datetime, now: datetime, *, after: timedelta = HISTORICAL_AFTER) -> bool:
+    """Whether an evaluation as of `as_of`, run at the real time `now`, replays the past."""
+    if as_of.tzinfo is None or now.tzinfo is None:
+        raise ValueError("as_of and now must be timezone-aware")
+    return as_of < now - after
+
+
+def overdue_week_at(deadline: datetime, as_of: datetime) -> int | None:
+    """Which still_overdue week `as_of` falls in: week N begins at deadline + N * 7 days.
+
+    None before the first full week has passed: deadline_breached covers the first 7 days.
+    """
+    if as_of.tzinfo is None or deadline.tzinfo is None:
+        raise ValueError("deadline and as_of must be timezone-aware")
+    weeks = (as_of - deadline) // timedelta(days=7)
+    return weeks if weeks >= 1 else None
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(AlertEvent)
+
+
+def encode_event(event: AlertEvent) -> str:
+    return _encoder.encode(event).decode("utf-8")
+
+
+def decode_event(text: str | bytes) -> AlertEvent:
+    return _decoder.decode(text)
