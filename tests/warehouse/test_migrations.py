@@ -70,9 +70,7 @@ def test_later_migrations_apply_in_order_each_all_or_nothing(
     warehouse.connect(warehouse_file).close()
     shipped = schema.available_migrations()
     next_version = shipped[-1].version + 1
-    added = _extra_migration(
-        next_version, "alerts", "CREATE TABLE alert_outbox (incident_id BIGINT NOT NULL);"
-    )
+    added = _extra_migration(next_version, "extra", "CREATE TABLE extra_table (id BIGINT NOT NULL);")
     broken = _extra_migration(
         next_version + 1, "broken", "CREATE TABLE half_done (a INTEGER); SELECT no_such_function();"
     )
@@ -88,7 +86,7 @@ def test_later_migrations_apply_in_order_each_all_or_nothing(
         ]
     finally:
         con.close()
-    assert "alert_outbox" in tables
+    assert "extra_table" in tables
     assert "half_done" not in tables
     assert versions == [*(m.version for m in shipped), next_version]
     with pytest.raises(warehouse.SchemaBehindError, match=f"{next_version + 1:04d}_broken"):
