@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -13,7 +14,9 @@ from typing import Any
 
 from ctwatch import jobs, rules, warehouse
 from ctwatch.crl import cli as crl_cli
+from ctwatch.revocation import jobs as revocation_jobs
 from ctwatch.sim import cli as sim_cli
+from ctwatch.sources import crtsh
 from ctwatch.timeutil import parse_utc
 from ctwatch.x509 import CertError, analyse_bytes
 
@@ -79,6 +82,23 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ccadb_import_archive(args: argparse.Namespace) -> int:
+    summary = revocation_jobs.import_ccadb_archive(args.warehouse, args.folder)
+    print(json.dumps(dataclasses.asdict(summary)))
+    return 0
+
+
+def _cmd_crtsh_import_csv(args: argparse.Namespace) -> int:
+    summary = revocation_jobs.import_crtsh_csv(args.warehouse, args.csv_file, queried_at=args.queried_at)
+    print(json.dumps(dataclasses.asdict(summary)))
+    return 0
+
+
+def _cmd_crtsh_sql(args: argparse.Namespace) -> int:
+    sys.stdout.write(crtsh.ocsp_signing_ca_query())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ctwatch", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
@@ -103,6 +123,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = with_warehouse(commands.add_parser("migrate", help="create or upgrade the warehouse schema"))
     migrate.set_defaults(handler=_cmd_migrate)
+
+    ccadb = commands.add_parser("ccadb", help="CCADB reports")
+    ccadb_commands = ccadb.add_subparsers(dest="ccadb_command", required=True)
+    archive = with_warehouse(
+        ccadb_commands.add_parser(
+            "import-archive", help="store archived dated CCADB reports (YYYY-MM-DD*.csv) from a folder"
+        )
+    )
+    archive.add_argument("folder", type=Path)
+    archive.set_defaults(handler=_cmd_ccadb_import_archive)
+
+    crtsh_parser = commands.add_parser("crtsh", help="crt.sh's public PostgreSQL")
+    crtsh_commands = crtsh_parser.add_subparsers(dest="crtsh_command", required=True)
+    sql = crtsh_commands.add_parser(
+        "sql", help="print the SQL to run on crt.sh (OCSPSigning CA certificates)"
+    )
+    sql.set_defaults(handler=_cmd_crtsh_sql)
+    csv_import = with_warehouse(
+        crtsh_commands.add_parser("import-csv", help="store the CSV output of `crtsh sql`")
+    )
+    csv_import.add_argument("csv_file", type=Path)
+    csv_import.add_argument(
+        "--queried-at", type=parse_utc, required=True, help="when the query ran on crt.sh (ISO 8601, UTC)"
+    )
+    csv_import.set_defaults(handler=_cmd_crtsh_import_csv)
 
     crl_cli.add_parser(commands)
     sim_cli.add_parser(commands)

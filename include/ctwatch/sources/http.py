@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by the CT clients: politeness, retries with back-off, one error type.
+"""HTTP plumbing shared by the CT and revocation clients: politeness, retries with back-off, one error type.
 
 - `Politeness` is data (per log): batch size, request rate, concurrency, timeout.
 - `RetryPolicy` bounds retries: 429, 5xx, connection errors, timeouts and bodies that do not
@@ -130,7 +130,8 @@ def parse_retry_after(value: str | None, now_s: float) -> float | None:
 
 
 class HttpClient:
-    """GETs with politeness and retries over one `requests.Session`; safe to share between threads."""
+    """GETs (and query POSTs) with politeness and retries over one `requests.Session`; safe to share
+    between threads."""
 
     def __init__(
         self,
@@ -166,9 +167,23 @@ class HttpClient:
 
         Retries what may succeed later (see module docstring); raises FetchError otherwise.
         """
+        return self._with_retries(url, decode, lambda: self._request("GET", url, params=params))
+
+    def post(self, url: str, body: bytes, decode: Callable[[bytes], T], *, content_type: str) -> T:
+        """POST `body` to `url` and return `decode(answer)`, with the politeness and retries of `get`.
+
+        Only for requests that are queries (OCSP): repeating one after a lost answer is harmless.
+        """
+        return self._with_retries(
+            url, decode, lambda: self._request("POST", url, data=body, content_type=content_type)
+        )
+
+    def _with_retries(
+        self, url: str, decode: Callable[[bytes], T], send: Callable[[], tuple[_Attempt, bytes | None]]
+    ) -> T:
         last = _Attempt(status=None, reason="no attempt")
         for attempt in range(1, self.retry.max_attempts + 1):
-            last, body = self._request(url, params)
+            last, body = send()
             if body is not None:
                 try:
                     return decode(body)
@@ -185,13 +200,28 @@ class HttpClient:
             self.clocks.sleep(wait_s)
         raise FetchError(url, last.status, attempt, last.reason)
 
-    def _request(self, url: str, params: Mapping[str, str | int] | None) -> tuple[_Attempt, bytes | None]:
+    def _request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, str | int] | None = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+    ) -> tuple[_Attempt, bytes | None]:
         """One polite try: the body of a 200 answer, or why there is none."""
+        headers = self._headers if content_type is None else {**self._headers, "Content-Type": content_type}
         with self._in_flight:
             self._wait_for_turn()
             try:
-                with self._session.get(
-                    url, params=params, headers=self._headers, timeout=self.politeness.timeout_s, stream=True
+                with self._session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    headers=headers,
+                    timeout=self.politeness.timeout_s,
+                    stream=True,
                 ) as response:
                     # One read instead of requests' 10 kB chunks (a get-entries body is megabytes): a
                     # third of the transport CPU. A fully read body returns the connection to the pool.

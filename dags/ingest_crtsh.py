@@ -1,0 +1,50 @@
+"""crt.sh identity searches (configured identities, `CTWATCH_CRTSH_IDENTITIES`, comma-separated) and
+Bugzilla CA-compliance bugs, daily; certificates crt.sh knows and ctwatch does not are downloaded."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import dag, get_current_context, task
+from airflow.timetables.interval import DeltaDataIntervalTimetable
+
+from ctwatch.revocation import jobs
+from ctwatch.revocation.config import load_source_locations
+from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.settings import warehouse_path
+
+
+@dag(
+    dag_id="ingest_crtsh",
+    schedule=DeltaDataIntervalTimetable(timedelta(days=1)),
+    start_date=datetime(2020, 1, 1, tzinfo=UTC),  # backfills replay history (the July 2020 incident)
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["ctwatch", "crtsh"],
+    doc_md=__doc__,
+)
+def ingest_crtsh() -> None:
+    @task(pool=WAREHOUSE_POOL)
+    def search() -> dict[str, object]:
+        identities = [
+            i.strip() for i in os.environ.get("CTWATCH_CRTSH_IDENTITIES", "").split(",") if i.strip()
+        ]
+        end = get_current_context()["data_interval_end"]
+        summary = jobs.ingest_crtsh(warehouse_path(), load_source_locations(), identities, as_of=end)
+        return {
+            "rows": summary.rows,
+            "new_certificates": summary.new_certificates,
+            "truncated": list(summary.truncated),
+        }
+
+    @task(pool=WAREHOUSE_POOL)
+    def bugs() -> int:
+        end = get_current_context()["data_interval_end"]
+        return jobs.ingest_bugzilla(warehouse_path(), load_source_locations(), as_of=end)
+
+    search() >> bugs()
+
+
+ingest_crtsh()

@@ -1,0 +1,101 @@
+"""Sources that disagree about one certificate become a finding with both sides' evidence.
+
+Kinds: `crl_revoked_ccadb_not_revoked` (a CRL lists it, a later CCADB snapshot still says
+"Not Revoked"), `ocsp_good_crl_revoked` (an OCSP answer says good after a CRL listed it),
+`onecrl_without_ca_revocation` (Mozilla blocks it, no CA channel — CRL, OCSP, crt.sh's CRL view —
+says revoked). Evaluated as of a time from what was observed by then; the same `as_of` twice
+changes nothing; a disagreement no longer found is resolved, never deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from ctwatch.warehouse._db import row_count, transaction
+from ctwatch.warehouse.sqlfiles import load_sql
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    kind: str
+    der_sha256: str
+    revoked_side: dict[str, Any]  # the source saying revoked, with its evidence
+    other_side: dict[str, Any]  # the source saying otherwise (or the silent CA channels)
+
+
+@dataclass(frozen=True, slots=True)
+class DisagreementsStored:
+    found: int
+    opened: int
+    resolved: int
+
+
+def _iso(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def find_disagreements(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[Disagreement]:
+    """Every disagreement visible from observations made by `as_of`, one per (kind, certificate),
+    keeping the earliest revoked-side observation when several sources say revoked."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    cursor = con.execute(load_sql("sources/disagreements"), {"as_of": as_of})
+    names = [d[0] for d in cursor.description]
+    found: dict[tuple[str, str], Disagreement] = {}
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        revoked = {
+            "source": row["revoked_source"],
+            "observer": row["revoked_observer"],
+            "revoked_at_claimed": _iso(row["revoked_at_claimed"]),
+            "reason": row["reason"],
+            "first_observed_at": _iso(row["first_observed_at"]),
+            "evidence_sha256": row["evidence_sha256"],
+            "evidence_ref": row["evidence_ref"],
+        }
+        other = {
+            "source": row["other_source"],
+            "status": row["other_status"],
+            "observed_at": _iso(row["other_observed_at"]),
+            "evidence_sha256": row["other_evidence_sha256"],
+            "evidence_ref": row["other_evidence_ref"],
+            "record_ref": row["other_record_ref"],
+        }
+        key = (row["kind"], row["der_sha256"])
+        kept = found.get(key)
+        if kept is None or str(revoked["first_observed_at"]) < str(kept.revoked_side["first_observed_at"]):
+            found[key] = Disagreement(row["kind"], row["der_sha256"], revoked, other)
+    return [found[key] for key in sorted(found)]
+
+
+def store_disagreements(con: duckdb.DuckDBPyConnection, as_of: datetime) -> DisagreementsStored:
+    """Evaluate as of `as_of` and record the result (open, keep current, resolve), all or nothing."""
+    found = find_disagreements(con, as_of)
+    batch = {
+        "kind": [d.kind for d in found],
+        "der_sha256": [d.der_sha256 for d in found],
+        "revoked_side": [json.dumps(d.revoked_side, sort_keys=True) for d in found],
+        "other_side": [json.dumps(d.other_side, sort_keys=True) for d in found],
+        "as_of": as_of,
+    }
+    with transaction(con):
+        before = _open_count(con)
+        con.execute(load_sql("sources/disagreements_upsert"), batch)
+        opened = _open_count(con) - before
+        resolved = row_count(
+            con.execute(
+                load_sql("sources/disagreements_close"),
+                {"kind": batch["kind"], "der_sha256": batch["der_sha256"], "as_of": as_of},
+            )
+        )
+    return DisagreementsStored(found=len(found), opened=opened, resolved=resolved)
+
+
+def _open_count(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(*) FROM revocation_disagreements").fetchone()
+    return int(row[0]) if row else 0

@@ -1,0 +1,308 @@
+"""Units of work for the revocation DAGs and the command line: one call per Airflow task.
+
+Network first, warehouse second: fetches run before the warehouse is opened, so a slow service
+never holds the DuckDB file. Every fetch failure is recorded in revocation_source_errors and the
+other sources still run. Stamps: live fetch time, or the as-of the request carried when the
+sources are a simulator (`SourceLocations.simulated`), never a DAG's logical date for a live fetch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+
+from ctwatch import warehouse
+from ctwatch.revocation.config import SourceLocations
+from ctwatch.revocation.disagreements import DisagreementsStored, store_disagreements
+from ctwatch.revocation.model import RecordError, Snapshot, SourceName, StampKind, observation_stamp
+from ctwatch.sources import bugzilla, ccadb, crlset, crtsh, ocsp, onecrl
+from ctwatch.sources.http import FetchError, HttpClient, Politeness
+from ctwatch.warehouse import observations
+from ctwatch.x509 import CertError, ParsedCert, analyse_bytes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class IngestSummary:
+    snapshots: int = 0
+    sightings: int = 0
+    record_errors: int = 0
+    fetch_errors: list[str] = field(default_factory=list)
+    observations: dict[str, int] = field(default_factory=dict)  # per source, after the refresh
+
+
+def _client(locations: SourceLocations, as_of: datetime | None) -> tuple[HttpClient, datetime | None]:
+    """The HTTP client, and the as-of to send: only to a simulator."""
+    sent_as_of = as_of if locations.simulated else None
+    politeness = Politeness(requests_per_second=locations.requests_per_second, timeout_s=locations.timeout_s)
+    return HttpClient(politeness, as_of=sent_as_of), sent_as_of
+
+
+def _store(
+    warehouse_file: Path,
+    snapshots: Sequence[tuple[Snapshot, Sequence[ccadb.CcadbRecord]]],
+    failures: Sequence[tuple[str, str, str, datetime]],
+    summary: IngestSummary,
+) -> IngestSummary:
+    con = warehouse.connect(warehouse_file)
+    try:
+        for snapshot, records in snapshots:
+            stored = observations.store_snapshot(con, snapshot, ccadb_records=records)
+            summary.snapshots += int(stored.new)
+            summary.sightings += stored.sightings
+            summary.record_errors += stored.errors
+        for source, location, error, at in failures:
+            observations.record_fetch_error(con, source, location, error, at)
+            summary.fetch_errors.append(f"{source}: {error}")
+        for source in sorted({str(s.source) for s, _ in snapshots}):
+            summary.observations[source] = observations.refresh_observations(con, source)
+    finally:
+        con.close()
+    return summary
+
+
+def ingest_daily_lists(
+    warehouse_file: Path, locations: SourceLocations, *, as_of: datetime | None = None
+) -> IngestSummary:
+    """CCADB AllCertificateRecords, Mozilla's revoked intermediates, OneCRL and the CRLSet."""
+    client, sent_as_of = _client(locations, as_of)
+    fetched: list[tuple[Snapshot, Sequence[ccadb.CcadbRecord]]] = []
+    failures: list[tuple[str, str, str, datetime]] = []
+
+    def run(source: SourceName, url: str, fetch: Callable[[datetime, StampKind], object]) -> None:
+        observed_at, stamp_kind = observation_stamp(sent_as_of)
+        try:
+            result = fetch(observed_at, stamp_kind)
+        except FetchError as exc:
+            failures.append((str(source), url, str(exc), observed_at))
+            return
+        if isinstance(result, ccadb.CcadbReport):
+            fetched.append((result.snapshot, result.records))
+        elif isinstance(result, Snapshot):
+            fetched.append((result, ()))
+
+    try:
+        run(
+            SourceName.CCADB,
+            locations.ccadb_all_records_url,
+            lambda at, kind: ccadb.fetch_all_records(
+                client, locations.ccadb_all_records_url, observed_at=at, stamp_kind=kind
+            ),
+        )
+        run(
+            SourceName.MOZILLA_REVOKED,
+            locations.mozilla_revoked_url,
+            lambda at, kind: ccadb.fetch_mozilla_revoked(
+                client, locations.mozilla_revoked_url, observed_at=at, stamp_kind=kind
+            ),
+        )
+        run(
+            SourceName.ONECRL,
+            locations.onecrl_url,
+            lambda at, kind: onecrl.fetch_records(
+                client, locations.onecrl_url, observed_at=at, stamp_kind=kind
+            ),
+        )
+        run(
+            SourceName.CRLSET,
+            locations.crlset_url,
+            lambda at, kind: crlset.fetch_crlset(
+                client, locations.crlset_url, observed_at=at, stamp_kind=kind
+            ),
+        )
+    finally:
+        client.close()
+    return _store(warehouse_file, fetched, failures, IngestSummary())
+
+
+def import_ccadb_archive(warehouse_file: Path, folder: Path) -> IngestSummary:
+    """Archived dated CCADB snapshots (`YYYY-MM-DD*.csv`), so backfills get dated bounds."""
+    fetched: list[tuple[Snapshot, Sequence[ccadb.CcadbRecord]]] = []
+    failures: list[tuple[str, str, str, datetime]] = []
+    for item in ccadb.archived_snapshots(folder):
+        if isinstance(item, ccadb.CcadbReport):
+            fetched.append((item.snapshot, item.records))
+        elif isinstance(item, Snapshot):
+            fetched.append((item, ()))
+        else:
+            failures.append((str(SourceName.CCADB), item.record_ref, item.error, observation_stamp(None)[0]))
+    return _store(warehouse_file, fetched, failures, IngestSummary())
+
+
+def _issuer_of(cert: x509.Certificate, candidates: Sequence[bytes]) -> x509.Certificate | None:
+    for der in candidates:
+        issuer = x509.load_der_x509_certificate(der)
+        try:
+            cert.verify_directly_issued_by(issuer)
+        except (ValueError, TypeError, InvalidSignature):
+            continue  # not this issuer: try the next candidate
+        return issuer
+    return None
+
+
+def query_ocsp_for_open_findings(
+    warehouse_file: Path, locations: SourceLocations, *, as_of: datetime | None = None
+) -> IngestSummary:
+    """Ask each responder named by a certificate with an open rule finding (POST, SHA-1 CertID;
+    on failure GET with a SHA-256 CertID) and store the checked answers."""
+    con = warehouse.connect(warehouse_file)
+    try:
+        rows = con.execute(
+            "SELECT c.der, c.ocsp_urls, list(i.der) FROM certificates AS c "
+            "JOIN certificates AS i ON i.subject_der = c.issuer_der AND i.is_ca AND i.der IS NOT NULL "
+            "WHERE c.der IS NOT NULL AND len(c.ocsp_urls) > 0 AND c.der_sha256 IN "
+            "(SELECT der_sha256 FROM rule_findings WHERE resolved_as_of IS NULL) GROUP BY c.der, c.ocsp_urls"
+        ).fetchall()
+    finally:
+        con.close()
+    client, sent_as_of = _client(locations, as_of)
+    fetched: list[tuple[Snapshot, Sequence[ccadb.CcadbRecord]]] = []
+    try:
+        for cert_der, ocsp_urls, issuer_ders in rows:
+            cert = x509.load_der_x509_certificate(cert_der)
+            issuer = _issuer_of(cert, issuer_ders)
+            if issuer is None:
+                continue
+            url = locations.rewrite(ocsp_urls[0])
+            answer = ocsp.query(client, cert, issuer, url)
+            if answer.error is not None:
+                answer = ocsp.query(client, cert, issuer, url, method=ocsp.Method.GET, cert_id_hash="sha256")
+            observed_at, stamp_kind = observation_stamp(sent_as_of)
+            fetched.append((ocsp.answer_snapshot(answer, observed_at=observed_at, stamp_kind=stamp_kind), ()))
+    finally:
+        client.close()
+    return _store(warehouse_file, fetched, (), IngestSummary())
+
+
+@dataclass(frozen=True, slots=True)
+class CrtshSummary:
+    rows: int
+    queries: int
+    truncated: tuple[str, ...]
+    new_certificates: int
+    errors: int
+
+
+def ingest_crtsh(
+    warehouse_file: Path,
+    locations: SourceLocations,
+    identities: Sequence[str],
+    *,
+    min_not_before: date | None = None,
+    as_of: datetime | None = None,
+    max_downloads: int = 500,
+) -> CrtshSummary:
+    """Identity searches on crt.sh; certificates not stored yet are downloaded (`?d=`) and stored
+    with source 'crtsh'. A pattern still capped after splitting is recorded as an error."""
+    client, _ = _client(locations, as_of)
+    rows: dict[int, crtsh.CrtshRow] = {}
+    queries = 0
+    truncated: list[str] = []
+    errors: list[RecordError] = []
+    try:
+        for identity in identities:
+            try:
+                result = crtsh.search_identity(
+                    client,
+                    locations.crtsh_url,
+                    identity,
+                    min_not_before=min_not_before,
+                    result_limit=locations.crtsh_result_limit,
+                )
+            except FetchError as exc:
+                errors.append(RecordError(identity, str(exc)))
+                continue
+            rows.update(result.rows)
+            queries += result.queries
+            truncated.extend(result.truncated)
+            errors.extend(result.errors)
+        errors.extend(RecordError(p, "still more than the result limit after splitting") for p in truncated)
+        con = warehouse.connect(warehouse_file)
+        try:
+            # crt.sh JSON has no SHA-256: (serial, notBefore) tells a stored certificate apart
+            known = set(con.execute("SELECT serial_hex, not_before FROM certificates").fetchall())
+        finally:
+            con.close()
+        parsed: list[ParsedCert] = []
+        failed: list[tuple[CertError, str]] = []
+        for row in sorted(rows.values(), key=lambda r: r.crtsh_id):
+            if (row.serial_hex, row.not_before) in known or len(parsed) + len(failed) >= max_downloads:
+                continue
+            try:
+                pem = crtsh.download(client, locations.crtsh_url, str(row.crtsh_id))
+            except FetchError as exc:
+                errors.append(RecordError(str(row.crtsh_id), str(exc)))
+                continue
+            for item in analyse_bytes(pem or b""):
+                if isinstance(item, CertError):
+                    failed.append((item, f"crtsh:{row.crtsh_id}"))
+                else:
+                    parsed.append(item)
+    finally:
+        client.close()
+    con = warehouse.connect(warehouse_file)
+    try:
+        new = warehouse.store_certificates(con, parsed, source="crtsh")
+        warehouse.record_parse_errors(con, failed)
+        at = observation_stamp(as_of if locations.simulated else None)[0]
+        for error in errors:
+            observations.record_fetch_error(con, str(SourceName.CRTSH), error.record_ref, error.error, at)
+    finally:
+        con.close()
+    return CrtshSummary(len(rows), queries, tuple(truncated), new, len(errors) + len(failed))
+
+
+def import_crtsh_csv(warehouse_file: Path, csv_file: Path, *, queried_at: datetime) -> IngestSummary:
+    """The CSV output of sql/crtsh_ocsp_signing_ca.sql, stamped with when the query ran."""
+    snapshot = crtsh.parse_ocsp_signing_ca_csv(
+        csv_file.read_bytes(), location=str(csv_file), observed_at=queried_at
+    )
+    return _store(warehouse_file, [(snapshot, ())], (), IngestSummary())
+
+
+def ingest_bugzilla(
+    warehouse_file: Path, locations: SourceLocations, *, as_of: datetime | None = None
+) -> int:
+    """CA-compliance bugs linked to CCADB owners; returns the new bug rows."""
+    con = warehouse.connect(warehouse_file)
+    try:
+        owners = observations.ccadb_owner_names(con)
+    finally:
+        con.close()
+    client, sent_as_of = _client(locations, as_of)
+    observed_at, _ = observation_stamp(sent_as_of)
+    try:
+        bugs, errors = bugzilla.search_bugs(
+            client,
+            locations.bugzilla_url,
+            product=locations.bugzilla_product,
+            component=locations.bugzilla_component,
+            owner_names=owners,
+        )
+    except FetchError as exc:
+        bugs, errors = [], [RecordError("search", str(exc))]
+    finally:
+        client.close()
+    con = warehouse.connect(warehouse_file)
+    try:
+        new = observations.store_bugs(con, bugs, observed_at=observed_at, location=locations.bugzilla_url)
+        for error in errors:
+            observations.record_fetch_error(con, "bugzilla", error.record_ref, error.error, observed_at)
+    finally:
+        con.close()
+    return new
+
+
+def evaluate_disagreements(warehouse_file: Path, as_of: datetime) -> DisagreementsStored:
+    con = warehouse.connect(warehouse_file)
+    try:
+        return store_disagreements(con, as_of)
+    finally:
+        con.close()

@@ -1,0 +1,129 @@
+"""Mozilla Bugzilla: CA-compliance bugs through the REST API, the revocation-delay whiteboard tags,
+and the CA owner each bug is about. A bug's creation time is when the CA was demonstrably made
+aware in public, so it may start a revocation clock (ctwatch.evaluate decides).
+
+Whiteboard tags (domain-spec §1.6): `[ca-revocation-delay]`, `[leaf-revocation-delay]`, the 2020
+spellings `[delayed-revocation-ca]` / `[delayed-revocation-leaf]`, and the bare `revocation-delay`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ctwatch.revocation.model import RecordError, parse_utc
+from ctwatch.sources.http import BodyError, HttpClient, join_url
+
+INCLUDE_FIELDS = "id,summary,whiteboard,status,resolution,creation_time,last_change_time,product,component"
+_TAG = re.compile(r"\[([^\[\]]+)\]|(\S+)")
+_DELAY_TAG = re.compile(r"(?:.*-)?revocation-delay|delayed-revocation-.+", re.IGNORECASE)
+PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Bug:
+    bug_id: int
+    summary: str
+    whiteboard: str
+    product: str | None
+    component: str | None
+    status: str | None
+    resolution: str | None
+    creation_time: datetime
+    last_change_time: datetime | None
+    revocation_delay_tags: tuple[str, ...]
+    ca_owner: str | None
+
+
+def revocation_delay_tags(whiteboard: str) -> tuple[str, ...]:
+    """The whiteboard tags that mark a delayed revocation, lower case, in order."""
+    tags = [(bracketed or bare).strip().lower() for bracketed, bare in _TAG.findall(whiteboard)]
+    return tuple(tag for tag in tags if _DELAY_TAG.fullmatch(tag))
+
+
+def match_ca_owner(summary: str, owner_names: Sequence[str]) -> str | None:
+    """The CA owner a bug summary names ("SECOM: Delayed revocation ..."): the longest CCADB owner
+    name found as a whole-word, case-insensitive match; None when none is."""
+    lowered = summary.lower()
+    for name in sorted(owner_names, key=len, reverse=True):
+        if re.search(r"(?<!\w)" + re.escape(name.lower()) + r"(?!\w)", lowered):
+            return name
+    # CA bugs start with the owner's short name before a colon ("Sectigo: ..."): prefix match
+    prefix = summary.split(":", 1)[0].strip().lower()
+    if prefix and ":" in summary:
+        for name in sorted(owner_names, key=len):
+            if name.lower().startswith(prefix + " ") or name.lower() == prefix:
+                return name
+    return None
+
+
+def _bug(raw: dict[str, Any], owner_names: Sequence[str]) -> Bug:
+    whiteboard = str(raw.get("whiteboard") or "")
+    summary = str(raw.get("summary") or "")
+    last_change = raw.get("last_change_time")
+    return Bug(
+        bug_id=int(raw["id"]),
+        summary=summary,
+        whiteboard=whiteboard,
+        product=raw.get("product"),
+        component=raw.get("component"),
+        status=raw.get("status"),
+        resolution=raw.get("resolution") or None,
+        creation_time=parse_utc(str(raw["creation_time"])),
+        last_change_time=parse_utc(str(last_change)) if last_change else None,
+        revocation_delay_tags=revocation_delay_tags(whiteboard),
+        ca_owner=match_ca_owner(summary, owner_names),
+    )
+
+
+def _decode(body: bytes) -> list[dict[str, Any]]:
+    try:
+        bugs = json.loads(body)["bugs"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise BodyError(f"not a Bugzilla bug list: {exc}") from exc
+    if not isinstance(bugs, list):
+        raise BodyError("'bugs' is not a list")
+    return bugs
+
+
+def search_bugs(
+    client: HttpClient,
+    rest_url: str,
+    *,
+    product: str,
+    component: str,
+    owner_names: Sequence[str] = (),
+    whiteboard: str | None = None,
+    changed_since: datetime | None = None,
+) -> tuple[list[Bug], list[RecordError]]:
+    """Bugs of `product` :: `component` (all of them, page by page), optionally with `whiteboard`
+    as a substring or changed since a time. Malformed bug objects are returned as errors."""
+    bugs: list[Bug] = []
+    errors: list[RecordError] = []
+    offset = 0
+    while True:
+        params: dict[str, str | int] = {
+            "product": product,
+            "component": component,
+            "include_fields": INCLUDE_FIELDS,
+            "limit": PAGE_SIZE,
+            "offset": offset,
+            "order": "bug_id",
+        }
+        if whiteboard:
+            params["whiteboard"] = whiteboard
+        if changed_since is not None:
+            params["last_change_time"] = changed_since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        page = client.get(join_url(rest_url, "bug"), _decode, params=params)
+        for raw in page:
+            try:
+                bugs.append(_bug(raw, owner_names))
+            except (KeyError, TypeError, ValueError) as exc:
+                errors.append(RecordError(str(raw.get("id", "?")), f"{type(exc).__name__}: {exc}"))
+        if len(page) < PAGE_SIZE:
+            return bugs, errors
+        offset += PAGE_SIZE

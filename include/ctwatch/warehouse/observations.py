@@ -1,0 +1,259 @@
+"""Revocation sources in the warehouse: snapshots, sightings, CCADB records, Bugzilla bugs, and the
+revocation_observations derived from them. Values are bound; SQL lives in sql/sources/."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from ctwatch.revocation.model import RecordError
+from ctwatch.warehouse._db import row_count, transaction
+from ctwatch.warehouse.sqlfiles import load_sql
+
+if TYPE_CHECKING:
+    from ctwatch.revocation.model import Snapshot
+    from ctwatch.sources.bugzilla import Bug
+    from ctwatch.sources.ccadb import CcadbRecord
+    from ctwatch.warehouse.crl_archive import ArchiveFinding
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSnapshot:
+    snapshot_id: int
+    new: bool  # False: the same bytes at the same time were stored before (nothing written)
+    sightings: int
+    errors: int
+
+
+def store_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    snapshot: Snapshot,
+    *,
+    ccadb_records: Sequence[CcadbRecord] = (),
+) -> StoredSnapshot:
+    """Store a snapshot with its sightings, record errors and (for CCADB) records, all or nothing.
+
+    Storing the same bytes from the same location at the same observation time again is a no-op.
+    A sighting without a target cannot be stored and is recorded as an error instead.
+    """
+    if snapshot.observed_at.tzinfo is None:
+        raise ValueError("observed_at must be timezone-aware")
+    key = {
+        "source": str(snapshot.source),
+        "content_sha256": snapshot.content_sha256,
+        "observed_at": snapshot.observed_at,
+        "location": snapshot.location,
+    }
+    existing = con.execute(load_sql("sources/find_snapshot"), key).fetchone()
+    if existing is not None:
+        return StoredSnapshot(int(existing[0]), new=False, sightings=0, errors=0)
+    sightings = [s for s in snapshot.sightings if s.has_target()]
+    errors = list(snapshot.errors) + [
+        RecordError(s.record_ref or "?", "sighting names no certificate, issuer+serial or key")
+        for s in snapshot.sightings
+        if not s.has_target()
+    ]
+    with transaction(con):
+        row = con.execute(
+            load_sql("sources/insert_snapshot"),
+            {
+                **key,
+                "observer": snapshot.observer,
+                "stamp_kind": str(snapshot.stamp_kind),
+                "raw_header": snapshot.raw_header,
+                "lists_all_revoked": snapshot.lists_all_revoked,
+                "record_count": len(snapshot.sightings) + len(ccadb_records),
+                "error_count": len(errors),
+            },
+        ).fetchone()
+        assert row is not None  # INSERT ... RETURNING gives the row
+        snapshot_id = int(row[0])
+        if sightings:
+            con.execute(
+                load_sql("sources/insert_sightings"),
+                {
+                    "snapshot_id": snapshot_id,
+                    "der_sha256": [s.der_sha256 for s in sightings],
+                    "issuer_spki_sha256": [s.issuer_spki_sha256 for s in sightings],
+                    "issuer_name_der": [s.issuer_name_der for s in sightings],
+                    "serial_hex": [s.serial_hex for s in sightings],
+                    "subject_spki_sha256": [s.subject_spki_sha256 for s in sightings],
+                    "subject_name_der": [s.subject_name_der for s in sightings],
+                    "status": [str(s.status) for s in sightings],
+                    "revoked_at_claimed": [s.revoked_at_claimed for s in sightings],
+                    "reason": [s.reason for s in sightings],
+                    "source_action_at": [s.source_action_at for s in sightings],
+                    "source_modified_at": [s.source_modified_at for s in sightings],
+                    "third_party_seen_at": [s.third_party_seen_at for s in sightings],
+                    "this_update": [s.this_update for s in sightings],
+                    "next_update": [s.next_update for s in sightings],
+                    "record_ref": [s.record_ref for s in sightings],
+                    "detail": [s.detail_json() for s in sightings],
+                },
+            )
+        if errors:
+            _insert_errors(
+                con,
+                snapshot_id,
+                source=str(snapshot.source),
+                location=snapshot.location,
+                errors=errors,
+                recorded_at=snapshot.observed_at,
+            )
+        if ccadb_records:
+            _insert_ccadb_records(con, snapshot_id, ccadb_records)
+    return StoredSnapshot(snapshot_id, new=True, sightings=len(sightings), errors=len(errors))
+
+
+def _insert_errors(
+    con: duckdb.DuckDBPyConnection,
+    snapshot_id: int | None,
+    *,
+    source: str,
+    location: str,
+    errors: Sequence[RecordError],
+    recorded_at: datetime,
+) -> None:
+    con.execute(
+        load_sql("sources/insert_errors"),
+        {
+            "snapshot_id": snapshot_id,
+            "source": source,
+            "location": location,
+            "record_ref": [e.record_ref for e in errors],
+            "error": [e.error for e in errors],
+            "recorded_at": recorded_at,
+        },
+    )
+
+
+def record_fetch_error(
+    con: duckdb.DuckDBPyConnection, source: str, location: str, error: str, recorded_at: datetime
+) -> None:
+    """A fetch that gave no snapshot at all (service down, rate limited for good)."""
+    _insert_errors(
+        con,
+        None,
+        source=source,
+        location=location,
+        errors=[RecordError("fetch", error)],
+        recorded_at=recorded_at,
+    )
+
+
+def _insert_ccadb_records(
+    con: duckdb.DuckDBPyConnection, snapshot_id: int, records: Sequence[CcadbRecord]
+) -> None:
+    columns = (
+        "der_sha256", "salesforce_record_id", "certificate_name", "ca_owner", "subordinate_ca_owner",
+        "parent_der_sha256", "parent_salesforce_record_id", "record_type", "revocation_status",
+        "apple_status", "chrome_status", "microsoft_status", "mozilla_status", "root_status",
+        "trust_bits_for_root", "derived_trust_bits", "technically_constrained", "valid_from", "valid_to",
+    )  # fmt: skip
+    batch: dict[str, object] = {name: [getattr(r, name) for r in records] for name in columns}
+    batch["full_crl_urls"] = [list(r.full_crl_urls) for r in records]
+    batch["partitioned_crl_urls"] = [list(r.partitioned_crl_urls) for r in records]
+    con.execute(load_sql("sources/insert_ccadb_records"), {"snapshot_id": snapshot_id, **batch})
+
+
+def refresh_observations(con: duckdb.DuckDBPyConnection, source: str) -> int:
+    """Rebuild `source`'s revocation_observations from all its sightings; return the row count.
+
+    Derived rows only: the snapshots and sightings are the evidence, so rebuilding is idempotent
+    and puts late-imported (older) snapshots in place.
+    """
+    with transaction(con):
+        con.execute("DELETE FROM revocation_observations WHERE source = $source", {"source": source})
+        return row_count(con.execute(load_sql("sources/refresh_observations"), {"source": source}))
+
+
+def store_bugs(
+    con: duckdb.DuckDBPyConnection, bugs: Sequence[Bug], *, observed_at: datetime, location: str
+) -> int:
+    """Record the bugs one search returned; return how many rows were new."""
+    if not bugs:
+        return 0
+    batch = {
+        "bug_id": [b.bug_id for b in bugs],
+        "summary": [b.summary for b in bugs],
+        "whiteboard": [b.whiteboard for b in bugs],
+        "product": [b.product for b in bugs],
+        "component": [b.component for b in bugs],
+        "status": [b.status for b in bugs],
+        "resolution": [b.resolution for b in bugs],
+        "creation_time": [b.creation_time for b in bugs],
+        "last_change_time": [b.last_change_time for b in bugs],
+        "revocation_delay_tags": [list(b.revocation_delay_tags) for b in bugs],
+        "ca_owner": [b.ca_owner for b in bugs],
+    }
+    params = {**batch, "observed_at": observed_at, "location": location}
+    return row_count(con.execute(load_sql("sources/insert_bugzilla_bugs"), params))
+
+
+def ccadb_owner_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Every CA Owner and Subordinate CA Owner name CCADB has listed, longest first."""
+    rows = con.execute(
+        "SELECT DISTINCT name FROM (SELECT ca_owner AS name FROM ccadb_records UNION "
+        "SELECT subordinate_ca_owner FROM ccadb_records) WHERE name IS NOT NULL"
+    ).fetchall()
+    return sorted((str(r[0]) for r in rows), key=lambda name: (-len(name), name))
+
+
+@dataclass(frozen=True, slots=True)
+class CrlFindingsStored:
+    found: int
+    opened: int
+    resolved: int
+
+
+def crl_finding_key(finding: ArchiveFinding) -> str:
+    """The identity of a CRL archive finding across evaluations (its detail may grow)."""
+    return "|".join(
+        (
+            finding.code,
+            finding.partition_key,
+            finding.serial_hex or "",
+            finding.crl_sha256 or "",
+            finding.at.astimezone(UTC).isoformat(),
+        )
+    )
+
+
+def store_crl_findings(
+    con: duckdb.DuckDBPyConnection, findings: Sequence[ArchiveFinding], as_of: datetime
+) -> CrlFindingsStored:
+    """Record one evaluation of the CRL archive as of `as_of`: open new findings, keep found ones
+    current, resolve those no longer found; all or nothing. The same `as_of` twice changes nothing."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must be timezone-aware")
+    unique = {crl_finding_key(f): f for f in findings}
+    keys = sorted(unique)
+    batch = {
+        "finding_key": keys,
+        "code": [unique[k].code for k in keys],
+        "severity": [str(unique[k].severity) for k in keys],
+        "detail": [unique[k].detail for k in keys],
+        "partition_key": [unique[k].partition_key for k in keys],
+        "finding_at": [unique[k].at for k in keys],
+        "serial_hex": [unique[k].serial_hex for k in keys],
+        "crl_sha256": [unique[k].crl_sha256 for k in keys],
+        "as_of": as_of,
+    }
+    with transaction(con):
+        before = _count_open_crl_findings(con)
+        if keys:
+            con.execute(load_sql("sources/crl_findings_upsert"), batch)
+        opened = _count_open_crl_findings(con) - before
+        resolved = row_count(
+            con.execute(load_sql("sources/crl_findings_close"), {"finding_key": keys, "as_of": as_of})
+        )
+    return CrlFindingsStored(found=len(keys), opened=opened, resolved=resolved)
+
+
+def _count_open_crl_findings(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT count(*) FROM crl_findings WHERE resolved_as_of IS NULL").fetchone()
+    return int(row[0]) if row else 0
