@@ -132,5 +132,9 @@ def test_a_head_inconsistent_with_the_stored_one_is_not_followed(
         early_size = argon.size_as_of(int(early.timestamp() * 1000))
         assert rows(con, "SELECT max(end_exclusive) FROM ct_log_coverage") == [(early_size,)]
         assert rows(con, "SELECT max(tree_size) FROM ct_tree_heads") == [(early_size,)]
+        # The refusal is kept as evidence: the proof does not give back the stored root.
+        assert rows(
+            con, "SELECT kind, tree_size, previous_tree_size, expected_hex FROM ct_verification_failures"
+        ) == [("consistency", argon.size, early_size, argon.tree.root(early_size).hex())]
     finally:
         con.close()

@@ -8,6 +8,7 @@ import gzip
 import hashlib
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -35,9 +36,13 @@ def tiles(sim: SimulatorRunning) -> Iterator[tuple[SimulatorRunning, FakeClocks]
     sim.set_faults(LOG, [])
 
 
-def _client(sim: SimulatorRunning, clocks: FakeClocks, **options: Path) -> StaticCtClient:
+def _client(
+    sim: SimulatorRunning, clocks: FakeClocks, as_of: datetime | None = None, **options: Path
+) -> StaticCtClient:
     log = sim.world.logs[LOG]
-    http = HttpClient(Politeness(requests_per_second=float("inf"), concurrency=2, timeout_s=5), clocks=clocks)
+    http = HttpClient(
+        Politeness(requests_per_second=float("inf"), concurrency=2, timeout_s=5), as_of=as_of, clocks=clocks
+    )
     origin = sim.simulator.origin(log)
     return StaticCtClient(sim.log_url(LOG), origin, log.public_key_der, http=http, **options)
 
@@ -197,3 +202,56 @@ def test_rate_limited_tiles_are_retried_after_the_asked_delay(
     checkpoint = client.checkpoint()
     assert _indices(list(client.entries(0, 600, checkpoint))) == list(range(600))
     assert clocks.sleeps == [5.0, 5.0]
+
+
+# -- checkpoint consistency --
+
+
+def test_a_grown_log_is_proven_consistent_with_its_earlier_checkpoint_from_few_tiles(
+    tiles: tuple[SimulatorRunning, FakeClocks],
+) -> None:
+    sim, clocks = tiles
+    truth = sim.world.logs[LOG]
+    as_of = datetime(2020, 7, 15, tzinfo=UTC)
+    earlier = _client(sim, clocks, as_of).checkpoint()
+    client = _client(sim, clocks)
+    latest = client.checkpoint()
+    assert 0 < earlier.tree_size < latest.tree_size
+    before = sim.request_count(LOG, "tile")
+    client.prove_consistency(earlier, latest)
+    # a stale checkpoint served after a newer one is proven a prefix of it, not refused
+    client.prove_consistency(latest, earlier)
+    assert 0 < sim.request_count(LOG, "tile") - before <= 8
+    # any earlier size, at or inside a tile boundary, given as (size, root) as the warehouse stores it
+    for old_size in (1, 255, 256, 257, 300, 1000, latest.tree_size - 1, latest.tree_size):
+        client.prove_consistency((old_size, truth.tree.root(old_size)), latest)
+
+
+def test_an_earlier_root_that_the_tiles_do_not_give_is_refused_with_evidence(
+    tiles: tuple[SimulatorRunning, FakeClocks],
+) -> None:
+    sim, clocks = tiles
+    client = _client(sim, clocks)
+    latest = client.checkpoint()
+    claimed = hashlib.sha256(b"not the root of the first 300 entries").digest()
+    with pytest.raises(ProofError) as caught:
+        client.prove_consistency((300, claimed), latest)
+    assert caught.value.expected == claimed.hex()
+    assert caught.value.served == sim.world.logs[LOG].tree.root(300).hex()
+
+
+def test_a_checkpoint_of_a_forked_tree_is_not_consistent_with_the_honest_one(
+    tiles: tuple[SimulatorRunning, FakeClocks],
+) -> None:
+    sim, clocks = tiles
+    truth = sim.world.logs[LOG]
+    client = _client(sim, clocks)
+    honest = client.checkpoint()
+    sim.set_faults(LOG, [Fault(FaultKind.INCONSISTENT_TREE, first=1)])
+    forked = client.checkpoint()
+    assert forked.root_hash != honest.root_hash
+    # The forked head is validly signed, but the tiles of the tree the log publishes do not give it.
+    with pytest.raises(ProofError) as caught:
+        client.prove_consistency((300, truth.tree.root(300)), forked)
+    assert caught.value.expected == forked.root_hash.hex()
+    assert caught.value.served == truth.tree.root(forked.tree_size).hex()

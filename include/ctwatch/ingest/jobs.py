@@ -3,6 +3,10 @@ them in one process: the command line, the benchmark, the kill -9 test).
 
 discover_logs (network)  -> plan_ranges (warehouse)  -> fetch_range x N (network, staging files)
                          -> load_ranges (warehouse: rows + coverage per transaction, then the rules)
+
+A head or range refused on the way (bad signature, no consistency with the stored head, a range
+that does not prove, a log that cannot be read) becomes a ct_verification_failures row: discovery's
+and consistency's in the plan transaction, a range's in the load (see `ctwatch.ingest.evidence`).
 """
 
 from __future__ import annotations
@@ -24,8 +28,20 @@ from ctwatch import warehouse
 from ctwatch.ct.merkle import ProofError
 from ctwatch.ct.signatures import SignatureError
 from ctwatch.ingest.bisect import bisect_window
+from ctwatch.ingest.evidence import describe_failure, failure_files, failure_path, observed_at, to_record
 from ctwatch.ingest.load import LoadSummary, load_staged_ranges
-from ctwatch.ingest.model import LogEndpoint, Plan, PlannedLog, TreeHead, read_msgpack, write_atomically
+from ctwatch.ingest.model import (
+    CONSISTENCY,
+    FETCH,
+    RANGE_PROOF,
+    LogEndpoint,
+    Plan,
+    PlannedLog,
+    TreeHead,
+    VerificationFailure,
+    read_msgpack,
+    write_atomically,
+)
 from ctwatch.ingest.plan import MAX_RANGES, MIN_RANGE_ENTRIES, PlannedRange, split_gaps, uncovered
 from ctwatch.ingest.readers import open_reader
 from ctwatch.ingest.reduce import RangeReducer
@@ -97,7 +113,8 @@ def _read_log_list(source: str) -> bytes:
 
 def discover_logs(config: IngestConfig, run_dir: Path) -> Path:
     """Read the log list and each log's verified head (and, for a backfill, the window's index range
-    by timestamp bisection); write them to `run_dir`. A log that fails is logged and left out."""
+    by timestamp bisection); write them to `run_dir`. A log that fails is left out, its failure
+    logged and kept in the discovery file for `plan_ranges` to store."""
     try:
         log_list = parse_log_list(_read_log_list(config.log_list))
     except (OSError, requests.RequestException, FetchError, LogListError) as exc:
@@ -106,6 +123,7 @@ def discover_logs(config: IngestConfig, run_dir: Path) -> Path:
         log.warning("log list %s: %s", config.log_list, problem)
     wanted = {value.lower() for value in config.log_ids}
     planned: list[PlannedLog] = []
+    failures: list[VerificationFailure] = []
     for ct_log in log_list.logs:
         if ct_log.state not in READABLE_STATES or (wanted and ct_log.log_id.hex() not in wanted):
             continue
@@ -122,6 +140,9 @@ def discover_logs(config: IngestConfig, run_dir: Path) -> Path:
             planned.append(_discover(endpoint, config))
         except _LOG_FAILURES as exc:
             log.error("%s (%s): skipped this run: %s", endpoint.description, endpoint.url, exc)
+            failures.append(
+                describe_failure(exc, endpoint, observed_at(config.request_as_of), proof_kind=FETCH)
+            )
     discovery = Plan(
         logs=planned,
         watched_spki_sha256=sorted(v.lower() for v in config.watched_spki_sha256),
@@ -130,6 +151,7 @@ def discover_logs(config: IngestConfig, run_dir: Path) -> Path:
         requests_per_second=config.requests_per_second,
         concurrency=config.concurrency,
         request_as_of=config.request_as_of,
+        failures=failures,
     )
     return write_atomically(run_dir / DISCOVERY_FILE, discovery)
 
@@ -173,13 +195,15 @@ def plan_ranges(
     max_ranges: int = MAX_RANGES,
 ) -> list[dict[str, int | str]]:
     """Plan the index ranges to fetch: per log, what lies between its follow start (or backfill
-    window) and its verified head and is not covered yet. New logs start following here. Writes the
-    plan file beside the discovery file; returns the fetch jobs (plan path, log, start, end)."""
+    window) and its verified head and is not covered yet. New logs start following here; refused
+    heads (discovery's, and heads not consistent with the stored one) are stored as evidence. Writes
+    the plan file beside the discovery file; returns the fetch jobs (plan path, log, start, end)."""
     discovery = read_msgpack(discovery_file, Plan)
     con = warehouse.connect(warehouse_file)
     try:
-        consistent = _consistent_logs(con, discovery)
+        consistent, refused = _consistent_logs(con, discovery)
         with warehouse.transaction(con):
+            ct_store.store_verification_failures(con, [to_record(f) for f in [*discovery.failures, *refused]])
             follow = ct_store.follow_from(con)
             for planned in consistent:
                 log_id = planned.log.log_id.hex()
@@ -232,10 +256,14 @@ def _job(plan_file: Path, planned: PlannedRange) -> dict[str, int | str]:
     }
 
 
-def _consistent_logs(con: duckdb.DuckDBPyConnection, discovery: Plan) -> list[PlannedLog]:
-    """The discovered logs whose new head is consistent with the largest head stored for them."""
+def _consistent_logs(
+    con: duckdb.DuckDBPyConnection, discovery: Plan
+) -> tuple[list[PlannedLog], list[VerificationFailure]]:
+    """The discovered logs whose new head is consistent with the largest head stored for them, and
+    the evidence for those whose head is not."""
     latest = ct_store.latest_tree_heads(con)
     kept: list[PlannedLog] = []
+    refused: list[VerificationFailure] = []
     for planned in discovery.logs:
         previous = latest.get(planned.log.log_id.hex())
         if previous is not None:
@@ -253,16 +281,27 @@ def _consistent_logs(con: duckdb.DuckDBPyConnection, discovery: Plan) -> list[Pl
                     previous.root_hash.hex(),
                     exc,
                 )
+                refused.append(
+                    describe_failure(
+                        exc,
+                        planned.log,
+                        observed_at(discovery.request_as_of),
+                        proof_kind=CONSISTENCY,
+                        tree_size=planned.tree_head.tree_size,
+                        previous_tree_size=previous.tree_size,
+                    )
+                )
                 continue
             finally:
                 reader.close()
         kept.append(planned)
-    return kept
+    return kept, refused
 
 
 def fetch_range(plan_file: Path, log_position: int, start: int, end_exclusive: int) -> Path:
     """Fetch and verify entries [start, end_exclusive) of one planned log; stage what the warehouse
-    keeps to a file beside the plan and return its path. Raises if the range cannot be proven."""
+    keeps to a file beside the plan and return its path. Raises if the range cannot be fetched or
+    proven, after leaving the evidence in a failure file of the run for `load_ranges`."""
     plan = read_msgpack(plan_file, Plan)
     planned = plan.logs[log_position]
     politeness = Politeness(plan.batch_size, plan.requests_per_second, plan.concurrency)
@@ -289,6 +328,18 @@ def fetch_range(plan_file: Path, log_position: int, start: int, end_exclusive: i
                 break
             reducer.add(batch)
             reduce_thread_s += time.thread_time() - after
+    except _LOG_FAILURES as exc:
+        failure = describe_failure(
+            exc,
+            planned.log,
+            observed_at(plan.request_as_of),
+            proof_kind=RANGE_PROOF,
+            tree_size=planned.tree_head.tree_size,
+            start=start,
+            end_exclusive=end_exclusive,
+        )
+        write_atomically(failure_path(plan_file.parent, planned.log.log_id, start, end_exclusive), failure)
+        raise
     finally:
         reader.close()
     process_s = time.process_time() - process_started
@@ -328,30 +379,35 @@ def fetch_range(plan_file: Path, log_position: int, start: int, end_exclusive: i
 def load_ranges(
     warehouse_file: Path, staged_paths: Iterable[Path], *, as_of: datetime, run_dir: Path | None = None
 ) -> LoadSummary:
-    """Load staged ranges (rows and coverage per transaction), then delete the staged files, and the
-    run's whole staging folder `run_dir` when given (the run is over)."""
+    """Load staged ranges (rows and coverage per transaction), then delete the staged files. With
+    the run's staging folder `run_dir` (the run is over), also store the evidence of the ranges
+    its fetch tasks refused, then delete the whole folder."""
     paths = [Path(p) for p in staged_paths]
-    con = warehouse.connect(warehouse_file)
-    try:
-        summary = load_staged_ranges(con, paths, as_of=as_of)
-    finally:
-        con.close()
-    for path in paths:
+    failures = failure_files(run_dir) if run_dir is not None else []
+    summary = LoadSummary.empty()
+    if paths or failures:
+        con = warehouse.connect(warehouse_file)
+        try:
+            summary = load_staged_ranges(con, paths, as_of=as_of, failure_paths=failures)
+        finally:
+            con.close()
+        log.info(
+            "loaded %d ranges (%d already covered): %d entries, %d watched leaf rows, %d new certificates, "
+            "%d findings, %d bad entries, %d refused ranges, %.2f CPU-s",
+            summary.ranges_loaded,
+            summary.ranges_skipped,
+            summary.entries,
+            summary.leaf_rows,
+            summary.new_certificates,
+            summary.findings,
+            summary.entry_errors,
+            summary.verification_failures,
+            summary.cpu_s,
+        )
+    for path in [*paths, *failures]:
         path.unlink(missing_ok=True)
     if run_dir is not None:
         shutil.rmtree(run_dir, ignore_errors=True)
-    log.info(
-        "loaded %d ranges (%d already covered): %d entries, %d watched leaf rows, %d new certificates, "
-        "%d findings, %d bad entries, %.2f CPU-s",
-        summary.ranges_loaded,
-        summary.ranges_skipped,
-        summary.entries,
-        summary.leaf_rows,
-        summary.new_certificates,
-        summary.findings,
-        summary.entry_errors,
-        summary.cpu_s,
-    )
     return summary
 
 
@@ -370,7 +426,8 @@ def ingest_once(
     warehouse_file: Path, config: IngestConfig, run_dir: Path, *, as_of: datetime
 ) -> IngestSummary:
     """Discover, plan, then fetch and load range after range (each range its own transaction), in
-    this process. A range that fails is logged and stays uncovered for the next run."""
+    this process. A range that fails is logged and stays uncovered for the next run; the evidence
+    of the refused ranges is stored last, with the staging folder removed."""
     discovery = discover_logs(config, run_dir)
     jobs = plan_ranges(
         warehouse_file,
@@ -395,14 +452,14 @@ def ingest_once(
                 "range %s..%s failed, left for the next run: %s", job["start"], job["end_exclusive"], exc
             )
             continue
-        last = job is jobs[-1]
-        summary = load_ranges(warehouse_file, [staged], as_of=as_of, run_dir=run_dir if last else None)
+        summary = load_ranges(warehouse_file, [staged], as_of=as_of)
         entries += summary.entries
         leaf_rows += summary.leaf_rows
         new_certs += summary.new_certificates
         findings += summary.findings
         for stage, seconds in [*summary.fetch_cpu_s.items(), ("load", summary.cpu_s)]:
             cpu_s[stage] = cpu_s.get(stage, 0.0) + seconds
+    load_ranges(warehouse_file, [], as_of=as_of, run_dir=run_dir)
     return IngestSummary(len(jobs), failed, entries, leaf_rows, new_certs, findings, cpu_s)
 
 

@@ -3,7 +3,8 @@
 A range whose coverage overlaps what is stored already was loaded before (a retried task, a killed
 run re-planned): it is skipped as a whole, so nothing is stored twice. Ranges are grouped until a
 group holds `GROUP_LEAF_ROWS` leaf rows, so inserts run in large batches. After the commit, the
-rules run over the CA certificates the load stored for the first time.
+rules run over the CA certificates the load stored for the first time. The evidence of refused
+ranges (failure files) is stored by one statement of its own: such a range has no rows.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 import duckdb
 
 from ctwatch import rules, warehouse
-from ctwatch.ingest.model import StagedRange, read_msgpack
+from ctwatch.ingest.evidence import to_record
+from ctwatch.ingest.model import StagedRange, VerificationFailure, read_msgpack
 from ctwatch.warehouse import ct_store
 from ctwatch.x509 import CertError, ParsedCert, analyse_der
 
@@ -39,6 +41,11 @@ class LoadSummary:
     findings: int
     cpu_s: float  # of this load
     fetch_cpu_s: dict[str, float]  # per fetch stage, summed over the loaded ranges
+    verification_failures: int = 0  # refused ranges whose evidence this load stored
+
+    @classmethod
+    def empty(cls) -> LoadSummary:
+        return cls(0, 0, 0, 0, 0, 0, 0, 0, 0.0, {})
 
 
 def _overlaps(covered: Sequence[tuple[int, int]], start: int, end_exclusive: int) -> bool:
@@ -46,10 +53,17 @@ def _overlaps(covered: Sequence[tuple[int, int]], start: int, end_exclusive: int
 
 
 def load_staged_ranges(
-    con: duckdb.DuckDBPyConnection, staged_paths: Iterable[Path], *, as_of: datetime
+    con: duckdb.DuckDBPyConnection,
+    staged_paths: Iterable[Path],
+    *,
+    as_of: datetime,
+    failure_paths: Iterable[Path] = (),
 ) -> LoadSummary:
-    """Load staged range files (any order, any logs); evaluate rules on new CA certificates as of `as_of`."""
+    """Load staged range files (any order, any logs) and the evidence of refused ranges; evaluate
+    rules on new CA certificates as of `as_of`."""
     started = time.process_time()
+    refused = [to_record(read_msgpack(path, VerificationFailure)) for path in failure_paths]
+    stored_failures = ct_store.store_verification_failures(con, refused)  # one statement: atomic
     ranges = sorted(
         (read_msgpack(path, StagedRange) for path in staged_paths), key=lambda r: (r.log_id, r.start)
     )
@@ -74,6 +88,7 @@ def load_staged_ranges(
         findings=findings,
         cpu_s=time.process_time() - started,
         fetch_cpu_s=total.fetch_cpu_s,
+        verification_failures=stored_failures,
     )
 
 

@@ -17,6 +17,12 @@ import msgspec
 RFC6962_STH = "rfc6962_sth"
 CHECKPOINT = "checkpoint"
 
+# Why a head or range was refused (ct_verification_failures.kind).
+TREE_HEAD_SIGNATURE = "tree_head_signature"
+CONSISTENCY = "consistency"
+RANGE_PROOF = "range_proof"
+FETCH = "fetch"
+
 T = TypeVar("T")
 
 
@@ -50,8 +56,24 @@ class PlannedLog(msgspec.Struct, frozen=True):
     window: tuple[int, int] | None = None  # backfill: the index range bisection found; None: follow
 
 
+class VerificationFailure(msgspec.Struct, frozen=True):
+    """A head or range this run refused and the evidence why; becomes a ct_verification_failures row."""
+
+    log_id: bytes
+    observed_at: datetime
+    kind: str  # TREE_HEAD_SIGNATURE, CONSISTENCY, RANGE_PROOF or FETCH
+    detail: str
+    tree_size: int | None = None
+    previous_tree_size: int | None = None
+    start: int | None = None
+    end_exclusive: int | None = None
+    expected_hex: str | None = None
+    served_hex: str | None = None
+
+
 class Plan(msgspec.Struct, frozen=True):
-    """A run's plan: the logs, what makes a leaf's issuer watched, and how politely to fetch."""
+    """A run's plan: the logs, what makes a leaf's issuer watched, and how politely to fetch.
+    A discovery file also carries the heads discovery refused, for the plan step to store."""
 
     logs: list[PlannedLog]
     watched_spki_sha256: list[str]  # lower-case hex
@@ -60,6 +82,7 @@ class Plan(msgspec.Struct, frozen=True):
     requests_per_second: float
     concurrency: int
     request_as_of: datetime | None = None  # simulator as-of header (real logs ignore it)
+    failures: list[VerificationFailure] = msgspec.field(default_factory=list)
 
 
 class StagedCert(msgspec.Struct, frozen=True, array_like=True):

@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Protocol
 
-from ctwatch.ct.merkle import ProofError
 from ctwatch.ct.signatures import SignedTreeHead, verify_checkpoint
 from ctwatch.ingest.model import CHECKPOINT, RFC6962_STH, LogEndpoint, TreeHead
 from ctwatch.sources.http import HttpClient, Politeness
@@ -97,9 +96,8 @@ class StaticCtReader:
         )
 
     def prove_extends(self, old: TreeHead, new: TreeHead) -> None:
-        """Only checks that the size did not shrink: the static-ct client has no consistency proof yet."""
-        if new.tree_size < old.tree_size:
-            raise ProofError(f"checkpoint size {new.tree_size} is smaller than the stored {old.tree_size}")
+        """ProofError unless `new` extends `old` (both verified heads of this log), from hash tiles."""
+        self._client.prove_consistency((old.tree_size, old.root_hash), self._checkpoint(new))
 
     def verified_batches(self, start: int, end_exclusive: int, head: TreeHead) -> Iterator[EntryBatch]:
         return self._client.entries(start, end_exclusive, self._checkpoint(head))

@@ -7,7 +7,9 @@ x001/x234/067). Data tiles may come gzip-compressed, with or without `Content-En
 A range of entries is proven against a verified checkpoint like an RFC 6962 range: the leaf hashes
 of the data tiles are folded into a compact range, and the audit paths of its first and last entry
 are built from hash tiles (a level-L tile holds the subtree hashes of Merkle level 8L; other levels
-are computed from the tile below).
+are computed from the tile below). Two checkpoints are proven consistent the same way: the RFC 9162
+consistency proof between them is built from the larger tree's hash tiles (immutable: a partial
+tile at the smaller size is a prefix of the later tile) and verified against both roots.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from ctwatch.ct.merkle import (
     node_hash,
     root_hash,
     verify_compact_range,
+    verify_consistency,
 )
 from ctwatch.ct.signatures import Checkpoint, CheckpointError, SignatureError, verify_checkpoint
 from ctwatch.sources.http import BodyError, HttpClient, Politeness, fetch_in_order, join_url
@@ -146,6 +149,30 @@ class _TileHashes:
     def audit_path(self, index: int) -> list[bytes]:
         return [self.subtree(low, high) for low, high in inclusion_path_ranges(index, self.tree_size)]
 
+    def consistency_proof(self, old_size: int) -> list[bytes]:
+        return [self.subtree(low, high) for low, high in _consistency_ranges(old_size, self.tree_size)]
+
+
+def _consistency_ranges(old_size: int, new_size: int) -> list[tuple[int, int]]:
+    """Leaf ranges [lo, hi) of the RFC 9162 §2.1.4.1 consistency proof nodes, in proof order
+    (the SUBPROOF recursion unrolled as `MerkleTree.consistency_proof` does it)."""
+    if old_size in (0, new_size):
+        return []
+    ranges: list[tuple[int, int]] = []
+    low, high, remaining, complete = 0, new_size, old_size, True
+    while remaining != high - low:
+        split = 1 << ((high - low - 1).bit_length() - 1)
+        if remaining <= split:
+            ranges.append((low + split, high))
+            high = low + split
+        else:
+            ranges.append((low, low + split))
+            low, remaining, complete = low + split, remaining - split, False
+    if not complete:
+        ranges.append((low, high))
+    ranges.reverse()
+    return ranges
+
 
 class StaticCtClient:
     """Client of one static-ct-api log: `monitoring_url` is the monitoring prefix, `origin` the
@@ -177,6 +204,18 @@ class StaticCtClient:
         """The log's current checkpoint, its signature by the log key verified (TreeHeadError otherwise)."""
         url = self._url("checkpoint")
         return self.http.get(url, partial(_verify_checkpoint, self.origin, self.public_key_der, url))
+
+    def prove_consistency(self, old: VerifiedCheckpoint | tuple[int, bytes], new: VerifiedCheckpoint) -> None:
+        """Prove that `new` extends `old` (a checkpoint or a stored (tree size, root)); ProofError
+        otherwise, with the root expected (old root first, then the new one) and the root the
+        tiles compute. Reads O(log n) hash tiles of the larger tree. An older `new` (a stale cache)
+        is proven a prefix of `old` instead, as the RFC 6962 client does."""
+        old_size, old_root = (old.tree_size, old.root_hash) if isinstance(old, VerifiedCheckpoint) else old
+        new_size, new_root = new.tree_size, new.root_hash
+        if old_size > new_size:
+            (old_size, old_root), (new_size, new_root) = (new_size, new_root), (old_size, old_root)
+        proof = _TileHashes(self.hash_tile, new_size).consistency_proof(old_size)
+        verify_consistency(old_size, new_size, old_root, new_root, proof)
 
     def data_tile(self, index: int, width: int = TILE_WIDTH) -> list[LogEntry]:
         """Entries of data tile `index` (`width` < 256: the partial tile), decoded; FetchError if it

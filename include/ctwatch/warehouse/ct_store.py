@@ -1,5 +1,5 @@
 """CT ingestion tables (migration 0003 and ct_log_coverage): tree heads, follow state, coverage,
-watched leaves, daily counts, undecodable entries.
+watched leaves, daily counts, undecodable entries; and (0007) the heads and ranges refused.
 
 Every writer here is one statement over bound lists (DuckDB `unnest`), so a caller can put a
 whole load in one transaction (`warehouse.transaction`): rows and coverage commit together or
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import duckdb
 
@@ -57,6 +58,22 @@ class EntryError:
     entry_index: int
     leaf_hash: bytes | None
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerificationFailure:
+    """A tree head or range a run refused, and the evidence why (see migration 0007)."""
+
+    log_id: str
+    observed_at: datetime
+    kind: str  # 'tree_head_signature', 'consistency', 'range_proof' or 'fetch'
+    detail: str
+    tree_size: int | None = None
+    previous_tree_size: int | None = None
+    start_index: int | None = None
+    end_exclusive: int | None = None
+    expected_hex: str | None = None
+    served_hex: str | None = None
 
 
 @dataclass(slots=True)
@@ -190,6 +207,18 @@ def store_entry_errors(con: duckdb.DuckDBPyConnection, errors: Sequence[EntryErr
         "error": [e.error for e in errors],
     }
     return row_count(con.execute(load_sql("ct/insert_entry_errors"), columns))
+
+
+def store_verification_failures(
+    con: duckdb.DuckDBPyConnection, failures: Sequence[VerificationFailure]
+) -> int:
+    """Store refused heads and ranges (an observation already stored is not repeated); return how
+    many rows were added."""
+    if not failures:
+        return 0
+    names = VerificationFailure.__dataclass_fields__
+    columns = {name: [getattr(failure, name) for failure in failures] for name in names}
+    return row_count(con.execute(load_sql("ct/insert_verification_failures"), columns))
 
 
 def watched_issuer_keys(con: duckdb.DuckDBPyConnection) -> list[str]:
