@@ -12,12 +12,12 @@ from airflow.timetables.interval import DeltaDataIntervalTimetable
 from ctwatch.revocation import jobs
 from ctwatch.revocation.config import load_source_locations
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
-from ctwatch_airflow.settings import warehouse_path
+from ctwatch_airflow.settings import interval_from_env, warehouse_path
 
 
 @dag(
     dag_id="ingest_crtsh",
-    schedule=DeltaDataIntervalTimetable(timedelta(days=1)),
+    schedule=DeltaDataIntervalTimetable(interval_from_env("CTWATCH_CRTSH_INTERVAL", timedelta(days=1))),
     start_date=datetime(2020, 1, 1, tzinfo=UTC),  # backfills replay history (the July 2020 incident)
     catchup=False,
     max_active_runs=1,

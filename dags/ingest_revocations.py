@@ -20,7 +20,7 @@ from airflow.timetables.interval import DeltaDataIntervalTimetable
 from ctwatch.revocation import crl_jobs, jobs
 from ctwatch.revocation.config import load_source_locations
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
-from ctwatch_airflow.settings import data_dir, warehouse_path
+from ctwatch_airflow.settings import data_dir, interval_from_env, warehouse_path
 
 
 def _contains_midnight(start: datetime, end: datetime) -> bool:
@@ -38,7 +38,7 @@ def _as_of() -> datetime:
 
 @dag(
     dag_id="ingest_revocations",
-    schedule=DeltaDataIntervalTimetable(timedelta(hours=4)),
+    schedule=DeltaDataIntervalTimetable(interval_from_env("CTWATCH_REVOCATION_INTERVAL", timedelta(hours=4))),
     start_date=datetime(2020, 1, 1, tzinfo=UTC),  # backfills replay history (the July 2020 incident)
     catchup=False,
     max_active_runs=1,

@@ -14,6 +14,8 @@ from typing import Any
 
 from ctwatch import jobs, rules, warehouse
 from ctwatch.crl import cli as crl_cli
+from ctwatch.evaluate import cli as evaluate_cli
+from ctwatch.report import cli as report_cli
 from ctwatch.revocation import jobs as revocation_jobs
 from ctwatch.sim import cli as sim_cli
 from ctwatch.sources import crtsh
@@ -150,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     csv_import.set_defaults(handler=_cmd_crtsh_import_csv)
 
     crl_cli.add_parser(commands)
+    evaluate_cli.add_parser(commands)
+    report_cli.add_parser(commands)
     sim_cli.add_parser(commands)
     return parser
 

@@ -1,0 +1,43 @@
+"""The evaluate_compliance task: one call, opening the warehouse once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ctwatch import warehouse
+from ctwatch.evaluate import evaluate, load_config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluateComplianceSummary:
+    as_of: datetime
+    incidents: int
+    verdicts: int
+    out_of_scope: int
+
+
+def evaluate_compliance(
+    warehouse_file: Path, as_of: datetime, *, config_file: Path | None = None, now: datetime | None = None
+) -> EvaluateComplianceSummary:
+    """Evaluate the compliance clock as of `as_of` (the DAG's data_interval_end)."""
+    config = load_config(config_file)
+    con = warehouse.connect(warehouse_file)
+    try:
+        assessment = evaluate(con, as_of, config=config, now=now)
+    finally:
+        con.close()
+    log.info(
+        "compliance as of %s: %d incidents, %d verdicts, %d findings out of scope",
+        as_of.isoformat(), len(assessment.incidents), len(assessment.verdicts), assessment.out_of_scope,
+    )  # fmt: skip
+    return EvaluateComplianceSummary(
+        as_of=assessment.as_of,
+        incidents=len(assessment.incidents),
+        verdicts=len(assessment.verdicts),
+        out_of_scope=assessment.out_of_scope,
+    )

@@ -1,0 +1,275 @@
+"""incident.md: an incident's state as Markdown ready to paste into a Bugzilla comment.
+
+Certificate text (subjects, issuers) and identifiers are attacker-controlled or arbitrary: they
+appear only as code spans (`markdown_literal`), prose from CCADB and configuration through
+`escape_markdown`; in a GFM table cell a `|` ends the cell even inside a code span, so table cells
+escape it too. Times are UTC to the minute (IRG timeline granularity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from ctwatch.alerts.format import escape_markdown, format_delay, markdown_literal
+from ctwatch.evaluate import Basis, Incident, KeyGroupStatus, Verdict
+from ctwatch.report.bugs import UPDATE_INTERVAL, LinkedBug
+from ctwatch.report.progress import NOT_YET_REVOKED, Counts, Delays, MonthRow, clocked, revoked_at
+
+# Above this many revocations the timeline gives one line per day instead of one per certificate.
+MAX_TIMELINE_REVOCATIONS: Final = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInputs:
+    incident: Incident
+    verdicts: tuple[Verdict, ...]
+    key_groups: tuple[KeyGroupStatus, ...]
+    bugs: tuple[LinkedBug, ...]
+    months: tuple[MonthRow, ...]
+    counts: Counts
+    delays: Delays
+    as_of: datetime  # asked for
+    evaluated_as_of: datetime  # the evaluation shown (latest at or before as_of)
+    certificate_list_file: str  # appendix.csv or crtsh_links.txt
+
+
+def when(moment: datetime | None) -> str:
+    return "—" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cell(text: str) -> str:
+    """Prose in a GFM table cell."""
+    return escape_markdown(text)  # escapes every ASCII punctuation character, `|` included
+
+
+def literal_cell(text: str) -> str:
+    """Certificate text in a GFM table cell: a code span with `|` escaped (GFM tables)."""
+    return markdown_literal(text).replace("|", "\\|")
+
+
+def _delay(delay: timedelta | None) -> str:
+    return "—" if delay is None else format_delay(delay)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return lines
+
+
+def _summary(inputs: ReportInputs) -> list[str]:
+    i = inputs.incident
+    subordinate = ", ".join(escape_markdown(o) for o in i.subordinate_ca_owners) or "none"
+    stores = ", ".join(escape_markdown(s) for s in i.root_stores) or "none listed"
+    window = "—" if i.window is None else format_delay(i.window)
+    return [
+        "## Summary",
+        "",
+        f"- CA owner: {escape_markdown(i.ca_owner)}",
+        f"- Subordinate CA owners: {subordinate}",
+        f"- Root stores: {stores}",
+        f"- Rule: {markdown_literal(i.rule_id)} ({escape_markdown(i.rule_citation)})",
+        f"- Revocation window: {escape_markdown(i.window_kind or '—')}, {escape_markdown(window)}"
+        + (f" ({escape_markdown(i.window_citation)})" if i.window_citation else ""),
+        f"- Scope: {escape_markdown(i.scope_basis)}",
+        f"- Status: {markdown_literal(i.status)}",
+        f"- Certificates: {i.certificates} in {i.key_groups} key group(s)",
+    ]
+
+
+def _timeline(inputs: ReportInputs) -> list[str]:
+    i = inputs.incident
+    events: list[tuple[datetime, str]] = []
+    if i.clock_start is not None:
+        source = escape_markdown(f"{i.clock_source or 'unknown'}: {i.clock_source_detail or ''}".rstrip(": "))
+        events.append((i.clock_start, f"Clock start (source: {source})"))
+    if i.first_detected_as_of is not None:
+        events.append((i.first_detected_as_of, "First detection by ctwatch (starts no clock)"))
+    if i.deadline is not None:
+        events.append((i.deadline, "Revocation deadline"))
+    revocations = sorted(
+        ((t, v) for v in clocked(inputs.verdicts) if (t := revoked_at(v)) is not None), key=lambda p: p[0]
+    )
+    if len(revocations) <= MAX_TIMELINE_REVOCATIONS:
+        for moment, v in revocations:
+            late = f", late by {format_delay(v.delay)}" if v.delay is not None else ""
+            seen = v.first_observed_revoked_at
+            observed = f"; first observed by ctwatch {when(seen)}" if seen is not None else ""
+            events.append(
+                (
+                    moment,
+                    f"Revoked: {literal_cell(v.subject or v.der_sha256)} ({v.status.value}{late}{observed})",
+                )
+            )
+    else:
+        per_day: dict[str, int] = {}
+        for moment, _ in revocations:
+            per_day[f"{moment:%Y-%m-%d}"] = per_day.get(f"{moment:%Y-%m-%d}", 0) + 1
+        for day, number in per_day.items():
+            events.append(
+                (datetime.fromisoformat(day).replace(tzinfo=UTC), f"{number} certificate(s) revoked")
+            )
+    for group in inputs.key_groups:
+        if group.key_destroyed_at is not None:
+            events.append((group.key_destroyed_at, f"Key destroyed: {literal_cell(group.spki_sha256)}"))
+    events.sort(key=lambda e: e[0])
+    return [
+        "## Timeline (UTC)",
+        "",
+        *_table(["Time (UTC)", "Event"], [[when(t), text] for t, text in events]),
+    ]
+
+
+def _estimate(verdicts: Sequence[Verdict]) -> str:
+    remaining = [v for v in clocked(verdicts) if v.status in NOT_YET_REVOKED]
+    if not remaining:
+        return "complete: no certificate remains to be revoked"
+    planned = [v.planned_revocation_at for v in remaining if v.planned_revocation_at is not None]
+    if len(planned) < len(remaining):
+        missing = len(remaining) - len(planned)
+        return f"not given: no planned date for {missing} of {len(remaining)} certificate(s)"
+    return f"{when(max(planned))} (latest planned date the CA gave)"
+
+
+def _counts(inputs: ReportInputs) -> list[str]:
+    c, d = inputs.counts, inputs.delays
+    lines = [
+        "## Revocation-delay update (CCADB IRG v3.2)",
+        "",
+        f"- Number revoked: {c.revoked}",
+        f"- Number not yet revoked: {c.not_yet_revoked}",
+        f"- Number planned for revocation that have expired: {c.expired_unrevoked}",
+        f"- Estimate for when all remaining revocations will be completed: {_estimate(inputs.verdicts)}",
+    ]
+    if c.roots_listed:
+        lines.append(f"- Roots listed for root-program action (no revocation clock): {c.roots_listed}")
+    lines += [
+        "",
+        "Certificates by status: " + ", ".join(f"{markdown_literal(s)} {n}" for s, n in c.by_status),
+        "",
+        "## Delays",
+        "",
+        f"- Revoked late: {d.late}; maximum {_delay(d.max_late)}, median {_delay(d.median_late)}",
+        f"- Overdue (so far): {d.overdue}; maximum {_delay(d.max_overdue)}, "
+        f"median {_delay(d.median_overdue)}",
+    ]
+    return lines
+
+
+def _key_groups(inputs: ReportInputs) -> list[str]:
+    if not inputs.key_groups:
+        return ["## Key groups and key destruction", "", "No key groups."]
+    rows = [
+        [
+            literal_cell(g.spki_sha256),
+            str(g.members),
+            str(g.revoked),
+            str(g.expired),
+            str(g.open),
+            str(g.late),
+            _delay(g.max_delay),
+            (
+                when(g.key_destroyed_at)
+                + f", {cell(g.key_destruction_auditor or '')}, "
+                + literal_cell(g.key_destruction_link or "")
+            )
+            if g.key_destroyed_at is not None
+            else ("not recorded" if g.key_destruction_required else "not required"),
+            markdown_literal(g.status),
+        ]
+        for g in inputs.key_groups
+    ]
+    header = ["Key (SPKI SHA-256)", "Members", "Revoked", "Expired", "Open", "Late", "Max delay",
+              "Key destruction", "Status"]  # fmt: skip
+    return ["## Key groups and key destruction", "", *_table(header, rows)]
+
+
+def _progress(inputs: ReportInputs) -> list[str]:
+    rows = [
+        [m.month, when(m.state_at), str(m.certificates), str(m.revoked_claimed), str(m.revoked_observed),
+         str(m.remaining), str(m.expired)]
+        for m in inputs.months
+    ]  # fmt: skip
+    header = ["Month", "State at", "Certificates", "Revoked so far (claimed)",
+              "Revoked so far (first observed by ctwatch)", "Remaining", "Expired unrevoked"]  # fmt: skip
+    return [
+        f"## Progress by month: {escape_markdown(inputs.incident.ca_owner)}",
+        "",
+        *_table(header, rows),
+        "",
+        "Also in `progress.csv`; plotted in `revocation_progress.png`.",
+    ]
+
+
+def _rhythm(inputs: ReportInputs) -> list[str]:
+    lines = ["## Bugzilla updates (7-day rhythm)", ""]
+    if not inputs.bugs:
+        return [*lines, "No bug linked."]
+    lines += [
+        "ctwatch stores each Bugzilla search's bug fields, not the comments: the CA's own comment "
+        "times are not known here. A search that saw no change for more than "
+        f"{UPDATE_INTERVAL.days} days proves the rhythm was broken then; no such search proves "
+        "nothing about the CA's own updates.",
+        "",
+    ]
+    for bug in inputs.bugs:
+        latest = bug.latest
+        state = " ".join(s for s in (latest.status, latest.resolution) if s) or "status unknown"
+        lines.append(
+            f"- Bug {bug.bug_id}: {escape_markdown(bug.summary)} (filed {when(bug.creation_time)}, "
+            f"{escape_markdown(state)} as of {when(latest.observed_at)}; {escape_markdown(bug.how_linked)}; "
+            f"{len(bug.sightings)} search(es) seen)"
+        )
+        silences = bug.silences()
+        if not silences:
+            lines.append("  - no search saw the open bug unchanged for more than 7 days")
+        for silence in silences:
+            lines.append(
+                f"  - rhythm not kept: no change from {when(silence.last_change_time)} to at least "
+                f"{when(silence.observed_at)} ({format_delay(silence.length)})"
+            )
+    return lines
+
+
+def _evidence(inputs: ReportInputs) -> list[str]:
+    by_basis: dict[str, int] = {}
+    for v in inputs.verdicts:
+        by_basis[v.basis.value] = by_basis.get(v.basis.value, 0) + 1
+    claimed_only = [v for v in inputs.verdicts if v.basis is Basis.CLAIMED_ONLY]
+    lines = [
+        "## Evidence basis",
+        "",
+        "Verdicts by basis: " + ", ".join(f"{markdown_literal(b)} {n}" for b, n in sorted(by_basis.items())),
+        "",
+        "A revocation is on time only if the CA-claimed time is at or before the deadline and "
+        "ctwatch's first observation is at or before the deadline plus the 24-hour publication "
+        "allowance plus the source's polling interval; `claimed_only` verdicts rest on the CA's "
+        "claim and third-party bounds (history ctwatch did not watch).",
+    ]
+    if claimed_only:
+        lines.append(f"{len(claimed_only)} verdict(s) are `claimed_only`; their bounds are in the appendix.")
+    lines += [
+        "",
+        f"Per certificate (evidence, bounds): {markdown_literal(inputs.certificate_list_file)}; "
+        "the evidence chain of one verdict: `python -m ctwatch explain <certificate SHA-256> --as-of "
+        f"{inputs.evaluated_as_of:%Y-%m-%dT%H:%M:%SZ}`.",
+    ]
+    return lines
+
+
+def incident_markdown(inputs: ReportInputs) -> str:
+    i = inputs.incident
+    header = [
+        f"# Incident {markdown_literal(i.incident_id)}",
+        "",
+        f"Report as of {when(inputs.as_of)} (evaluation as of {when(inputs.evaluated_as_of)}).",
+        "",
+    ]
+    sections = [_summary, _timeline, _counts, _key_groups, _progress, _rhythm, _evidence]
+    body: list[str] = []
+    for section in sections:
+        body += [*section(inputs), ""]
+    return "\n".join(header + body)

@@ -1,0 +1,2 @@
+-- Outputs of one as-of are replaced as a whole by the next evaluation of it.
+DELETE FROM compliance_key_groups WHERE as_of = $as_of;

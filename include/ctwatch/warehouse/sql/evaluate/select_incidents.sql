@@ -1,0 +1,2 @@
+-- The stored rows of one evaluated as-of.
+SELECT * FROM compliance_incidents WHERE as_of = $as_of ORDER BY ALL;

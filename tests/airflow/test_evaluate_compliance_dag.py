@@ -1,0 +1,57 @@
+"""The evaluate_compliance DAG, run with dag.test() over a warehouse with one OCSP-EKU finding."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from ctwatch import evaluate, warehouse
+from ctwatch.x509.model import CertKind
+from tests.conftest import REPO_ROOT
+from tests.evaluate.conftest import ROOT_SHA, ROOT_SUBJECT, add_cert, ccadb, observe, utc
+
+pytestmark = pytest.mark.integration
+JPRS = "a1" * 32
+
+
+def test_evaluate_compliance_dag_judges_as_of_the_interval_end(
+    airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow.dag_processing.dagbag import DagBag
+
+    warehouse_file = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("CTWATCH_WAREHOUSE", str(warehouse_file))
+    con = warehouse.connect(warehouse_file)
+    add_cert(con, ROOT_SHA, spki="f0" * 32, kind=CertKind.ROOT, subject=ROOT_SUBJECT, finding=False)
+    add_cert(con, JPRS, spki="ee" * 32)
+    ccadb(con, {JPRS: "JPRS"})
+    observe(con, JPRS, claimed=utc(2020, 7, 5), first=utc(2020, 7, 20, 6), absent=utc(2020, 7, 20))
+    con.close()
+
+    dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "evaluate_compliance.py")).dags["evaluate_compliance"]
+    logical_date = datetime(2020, 7, 25, 12, tzinfo=UTC)
+    run = dag.test(logical_date=logical_date)
+    assert run.state == "success"
+    as_of = run.data_interval_end
+    assert as_of == logical_date  # the interval ends at the logical date
+
+    con = warehouse.connect(warehouse_file, read_only=True)
+    try:
+        (verdict,) = evaluate.verdicts(con, as_of)
+        outbox = con.execute("SELECT count(*) FROM alert_outbox").fetchone()
+    finally:
+        con.close()
+    assert (verdict.status, verdict.incident_id) == (
+        evaluate.Status.REVOKED_LATE,
+        "ocsp-eku-2020:SECOM Trust Systems",
+    )
+
+    dag.test(logical_date=logical_date)  # a re-run of the same interval changes nothing
+    con = warehouse.connect(warehouse_file, read_only=True)
+    try:
+        assert evaluate.verdicts(con, as_of) == [verdict]
+        assert con.execute("SELECT count(*) FROM alert_outbox").fetchone() == outbox
+    finally:
+        con.close()

@@ -1,0 +1,133 @@
+"""Report inputs: verdicts built directly for unit tests, and a warehouse evaluated through the
+evaluator's public API for the end-to-end report (a SECOM-like incident, clock start 2020-07-01,
+deadline 2020-07-08, CRL publication allowance 24 h + polling 4 h)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctwatch import evaluate, warehouse
+from ctwatch.evaluate import Basis, Incident, IncidentStatus, Status, Verdict
+from ctwatch.sources.bugzilla import Bug
+from ctwatch.warehouse import observations
+from ctwatch.x509.model import CertKind
+from tests.evaluate.conftest import CONFIG, EXPIRES, ROOT_SHA, ROOT_SUBJECT, ccadb, observe, utc
+from tests.rules.factory import make_cert
+
+RULE = "e_ca_ocsp_signing_eku_without_nocheck"
+OWNER = "SECOM Trust Systems"
+INCIDENT_ID = f"ocsp-eku-2020:{OWNER}"
+CLOCK_START = utc(2020, 7, 1)
+DEADLINE = utc(2020, 7, 8)
+EVALUATED_AS_OF = utc(2021, 1, 1)
+REPORT_AS_OF = utc(2021, 1, 15)  # reports the latest evaluation at or before it
+
+MARKDOWN_HOSTILE = "CN=<!channel> | *x*"
+CSV_HOSTILE = "CN==cmd|' /C calc'!A0"
+ON_TIME = "a1" * 32  # revoked 2020-07-07, seen by ctwatch 06:00 (absent at 00:00)
+LATE = "b1" * 32  # same key as ON_TIME, revoked 2020-09-15: late by 69 days
+OVERDUE = "c1" * 32  # not revoked; the CA planned 2021-03-09
+EXPIRED = "d1" * 32  # expired 2020-10-15 unrevoked
+PLANNED = utc(2021, 3, 9)
+
+
+def make_verdict(**changes: Any) -> Verdict:
+    """A CA-certificate verdict of the test incident; `changes` override any field."""
+    base = Verdict(
+        incident_id=INCIDENT_ID, der_sha256="ab" * 32, precert_der_sha256=None, spki_sha256="ee" * 32,
+        has_finding=True, kind="sub_ca", ca_owner=OWNER, subordinate_ca_owner="JPRS",
+        subject="CN=JPRS Domain Validation Authority - G3,O=Japan Registry Services Co.\\, Ltd.,C=JP",
+        issuer="OU=Security Communication RootCA2,O=SECOM Trust Systems CO.\\,LTD.,C=JP",
+        serial_hex="22b9b1630e4d3e4d", not_before=utc(2019, 7, 11), not_after=utc(2029, 5, 29),
+        dns_names=None, first_ct_at=utc(2019, 7, 11, 5), first_ct_basis="ct", deadline=DEADLINE,
+        deadline_basis="clock start + 7d", planned_revocation_at=None, status=Status.PENDING, delay=None,
+        basis=Basis.NO_REVOCATION, revoked_at_claimed=None, revocation_reason=None,
+        first_observed_revoked_at=None, bounds=(), arithmetic=(), evidence=(),
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+def make_incident(**changes: Any) -> Incident:
+    base = Incident(
+        incident_id=INCIDENT_ID, rule_id=RULE, rule_citation="BR 4.9.9", declared_id="ocsp-eku-2020",
+        ca_owner=OWNER, subordinate_ca_owners=("JPRS",), root_stores=("Chrome", "Mozilla"),
+        scope_basis="declared", clock_start=CLOCK_START, clock_source="public_disclosure",
+        clock_source_detail="m.d.s.p", first_detected_as_of=utc(2020, 7, 2), window_kind="subordinate_ca",
+        window=DEADLINE - CLOCK_START, deadline=DEADLINE, publication_allowance=None, window_citation=None,
+        key_destruction_required=True, certificates=1, key_groups=1, status=IncidentStatus.OPEN,
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+@dataclass(frozen=True)
+class _Finding:
+    der_sha256: str
+    rule_id: str
+    severity: str = "error"
+    detail: str = "id-kp-OCSPSigning without id-pkix-ocsp-nocheck"
+
+
+def _add(
+    con: Any,
+    der: str,
+    *,
+    spki: str,
+    subject: str,
+    not_after: datetime = EXPIRES,
+    kind: CertKind = CertKind.SUB_CA,
+    finding: bool = True,
+) -> None:
+    cert = make_cert(
+        ocsp_signing=True, der_sha256=der, spki_sha256=spki, not_before=utc(2019, 7, 11),
+        not_after=not_after, kind=kind, subject_der=der.encode(), issuer_der=ROOT_SUBJECT,
+        subject_rfc4514=subject, serial_hex=der[:8],
+    )  # fmt: skip
+    warehouse.store_certificates(con, [cert], source="file:test")
+    if finding:
+        warehouse.store_findings(con, [_Finding(der, RULE)], as_of=utc(2026, 1, 1))
+
+
+def _bug(last_change: datetime) -> Bug:
+    return Bug(
+        bug_id=1652610, summary="SECOM: Delayed Revocation of CA Certificate with OCSP EKU Issue",
+        whiteboard="[ca-revocation-delay]", product="CA Program", component="CA Certificate Compliance",
+        status="ASSIGNED", resolution=None, creation_time=utc(2020, 7, 15), last_change_time=last_change,
+        revocation_delay_tags=("ca-revocation-delay",), ca_owner=OWNER,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    path = tmp_path / "incidents.toml"
+    path.write_bytes(CONFIG + f'planned_revocations = {{ "{OVERDUE}" = 2021-03-09 }}\n'.encode())
+    return path
+
+
+@pytest.fixture
+def warehouse_file(tmp_path: Path, config_file: Path) -> Path:
+    """The warehouse after the evaluation as of 2021-01-01 (closed again: reports open it read-only)."""
+    path = tmp_path / "w.duckdb"
+    con = warehouse.connect(path)
+    try:
+        _add(con, ROOT_SHA, spki="f0" * 32, subject="CN=Root", kind=CertKind.ROOT, finding=False)
+        _add(con, ON_TIME, spki="e1" * 32, subject=MARKDOWN_HOSTILE)
+        _add(con, LATE, spki="e1" * 32, subject="CN=Late")
+        _add(con, OVERDUE, spki="e2" * 32, subject=CSV_HOSTILE)
+        _add(con, EXPIRED, spki="e3" * 32, subject="CN=Expired", not_after=utc(2020, 10, 15))
+        ccadb(con, {ON_TIME: "JPRS", LATE: "JPRS", OVERDUE: None, EXPIRED: None})
+        observe(con, ON_TIME, claimed=utc(2020, 7, 7), first=utc(2020, 7, 7, 6), absent=utc(2020, 7, 7))
+        observe(con, LATE, claimed=utc(2020, 9, 15), first=utc(2020, 9, 15, 6), absent=utc(2020, 9, 15))
+        # searches: 2020-08-20 saw no change since 2020-08-01 (19 days); 2020-09-01 a recent change
+        observations.store_bugs(con, [_bug(utc(2020, 8, 1))], observed_at=utc(2020, 8, 20), location="t")
+        observations.store_bugs(con, [_bug(utc(2020, 8, 30))], observed_at=utc(2020, 9, 1), location="t")
+        config = evaluate.load_config(config_file)
+        evaluate.evaluate(con, EVALUATED_AS_OF, config=config, now=utc(2026, 1, 1))
+    finally:
+        con.close()
+    return path
