@@ -91,3 +91,26 @@ def rows(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
 ) -> list[tuple[Any, ...]]:
     return con.execute(sql, params or {}).fetchall()
+
+
+def earliest_sightings(world: World) -> set[tuple[str, str, int, int]]:
+    """(der_sha256, log_id, entry_index, timestamp_ms) per CA certificate and log: the entry with the
+    earliest CT timestamp (then the lowest index) whose chain carries it."""
+    earliest: dict[tuple[str, str], tuple[int, int]] = {}
+    for log in world.logs.values():
+        log_id = log.log_id.hex()
+        for index in range(log.size):
+            timestamp_ms = log.record(index).timestamp_ms
+            for cert_id in log.template_of(index).chain_ids:
+                key = (world.ca_certs[cert_id].der_sha256, log_id)
+                earliest[key] = min(earliest.get(key, (timestamp_ms, index)), (timestamp_ms, index))
+    return {(sha, log_id, index, ms) for (sha, log_id), (ms, index) in earliest.items()}
+
+
+def stored_sightings(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str, int, int]]:
+    return set(
+        rows(
+            con,
+            "SELECT der_sha256, log_id, entry_index, epoch_ms(entry_timestamp) FROM certificate_ct_sightings",
+        )
+    )

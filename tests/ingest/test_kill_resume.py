@@ -17,7 +17,7 @@ import pytest
 from ctwatch import warehouse
 from ctwatch.sim.server import SimulatorRunning
 from tests.conftest import REPO_ROOT
-from tests.ingest.conftest import ca_spki, rows, truth
+from tests.ingest.conftest import ca_spki, earliest_sightings, rows, stored_sightings, truth
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KILLS = 5
@@ -101,9 +101,17 @@ def test_killed_runs_resume_without_gap_or_duplicate(
                 con, "SELECT sum(entries) FROM ct_issuer_daily_counts WHERE log_id = $log", {"log": log_id}
             ) == [(log.size,)]
         assert rows(con, "SELECT count(*) = count(DISTINCT der_sha256) FROM certificates") == [(True,)]
+        # first CT times: the earliest entry per certificate and log, however the kills split the load
+        assert stored_sightings(con) == earliest_sightings(world)
+        sightings = rows(con, "SELECT * FROM certificate_ct_sightings ORDER BY ALL")
     finally:
         con.close()
 
     # A run after completion plans nothing.
     again = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=True)
     assert json.loads(again.stdout)["ranges_planned"] == 0
+    con = warehouse.connect(warehouse_file, read_only=True)
+    try:
+        assert rows(con, "SELECT * FROM certificate_ct_sightings ORDER BY ALL") == sightings
+    finally:
+        con.close()

@@ -27,6 +27,7 @@ def _snapshot(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ..
         "coverage": rows(con, "SELECT log_id, start_index, end_exclusive FROM ct_log_coverage ORDER BY ALL"),
         "heads": rows(con, "SELECT log_id, tree_size, root_hash FROM ct_tree_heads ORDER BY ALL"),
         "findings": rows(con, "SELECT der_sha256, rule_id FROM rule_findings ORDER BY ALL"),
+        "sightings": rows(con, "SELECT * FROM certificate_ct_sightings ORDER BY ALL"),
     }
 
 

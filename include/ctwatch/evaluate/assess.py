@@ -33,6 +33,10 @@ from ctwatch.x509.model import CertKind
 NO_CCADB_OWNER: Final = "(not in CCADB)"
 DETECTED_REASON: Final = RevocationReason.NOT_ISSUED_PER_REQUIREMENTS
 MAX_CHAIN_DEPTH: Final = 6
+# How a certificate's first CT time is known (the start of `CertInfo.first_ct_basis`).
+FIRST_CT_ENTRY: Final = "ct_entry_timestamp"
+FIRST_CT_TREE_HEAD: Final = "ct_tree_head"
+FIRST_CT_NONE: Final = "no_ct_position"
 _STORE_NAMES: Final = {
     "apple": "Apple",
     "chrome": "Chrome",
@@ -87,15 +91,24 @@ class CertInfo:
         return seen is None or seen <= as_of
 
 
-def _cert_info(row: dict[str, Any]) -> CertInfo:
+def _first_ct(row: dict[str, Any]) -> tuple[datetime | None, str]:
+    """The first CT time and its basis: the earliest recorded sighting's entry timestamp; for a
+    certificate loaded before sightings were kept, its first_seen_source entry (timestamp if the
+    leaf was kept, else the covering tree head's, an upper bound)."""
+    sighting_at = _utc(row["sighting_at"])
+    if sighting_at is not None:
+        return sighting_at, f"{FIRST_CT_ENTRY}: {row['sighting_log_id']}#{row['sighting_index']}"
+    position = f"{row['ct_log_id']}#{row['ct_index']}"
     entry_at, covered_at = _utc(row["ct_entry_at"]), _utc(row["ct_covered_at"])
-    position = f"{row['ct_log_id']}#{row['ct_index']}" if row["ct_log_id"] else None
     if entry_at is not None:
-        first_ct_at, basis = entry_at, f"CT entry timestamp at {position}"
-    elif covered_at is not None:
-        first_ct_at, basis = covered_at, f"tree head covering {position} (upper bound; entry not kept)"
-    else:
-        first_ct_at, basis = None, "no CT position recorded"
+        return entry_at, f"{FIRST_CT_ENTRY}: {position}"
+    if covered_at is not None:
+        return covered_at, f"{FIRST_CT_TREE_HEAD}: covering {position} (upper bound; entry not kept)"
+    return None, f"{FIRST_CT_NONE}: no CT position recorded"
+
+
+def _cert_info(row: dict[str, Any]) -> CertInfo:
+    first_ct_at, basis = _first_ct(row)
     return CertInfo(
         der_sha256=row["der_sha256"],
         spki_sha256=row["spki_sha256"],

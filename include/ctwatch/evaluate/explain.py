@@ -25,12 +25,14 @@ def explain(
     assessment = assess(con, as_of, config)
     lines = [f"certificate {der_sha256}", f"as of {_t(assessment.as_of)}", "", "CT evidence:"]
     positions = con.execute(load_sql("evaluate/ct_positions"), {"der_sha256": der_sha256}).fetchall()
-    for log_id, index, entry_at, leaf_hash, start, end, size, sth_at, root in positions:
-        lines.append(f"  log {log_id} entry {index}: timestamp {_t(entry_at)} leaf hash {leaf_hash or '-'}")
+    for kind, log_id, index, entry_at, leaf_hash, start, end, size, sth_at, root in positions:
+        what = "earliest entry carrying it" if kind == "sighting" else "first seen at"
+        lines.append(
+            f"  log {log_id} entry {index} ({what}): timestamp {_t(entry_at)} leaf hash {leaf_hash or '-'}"
+        )
         if size is not None:
-            lines.append(
-                f"    covered by [{start}, {end}) under tree head size {size} at {_t(sth_at)} root {root}"
-            )
+            covered = f"covered by [{start}, {end}) under" if start is not None else "covered by"
+            lines.append(f"    {covered} tree head size {size} at {_t(sth_at)} root {root}")
     if not positions:
         lines.append("  no CT position recorded")
     mine = [v for v in assessment.verdicts if v.der_sha256 == der_sha256]

@@ -2,8 +2,10 @@
 
 A range whose coverage overlaps what is stored already was loaded before (a retried task, a killed
 run re-planned): it is skipped as a whole, so nothing is stored twice. Ranges are grouped until a
-group holds `GROUP_LEAF_ROWS` leaf rows, so inserts run in large batches. After the commit, the
-rules run over the CA certificates the load stored for the first time. The evidence of refused
+group holds `GROUP_LEAF_ROWS` leaf rows, so inserts run in large batches. Every chain certificate's
+earliest sighting per log (entry, CT timestamp, covering head) is kept with the minimum winning, so
+the first CT time does not depend on the order ranges are loaded in. After the commit, the rules run
+over the CA certificates the load stored for the first time. The evidence of refused
 ranges (failure files) is stored by one statement of its own: such a range has no rows.
 """
 
@@ -126,6 +128,8 @@ def _load_group(con: duckdb.DuckDBPyConnection, group: Sequence[StagedRange]) ->
         counts: list[ct_store.DailyCount] = []
         errors: list[ct_store.EntryError] = []
         first_seen: dict[bytes, str] = {}  # chain DER -> 'ct:<log>:<index>' of its first sight
+        der_sha256: dict[bytes, str] = {}
+        sightings: list[ct_store.CtSighting] = []
         for staged in group:
             log_id = staged.log_id.hex()
             if _overlaps(covered[log_id], staged.start, staged.end_exclusive):
@@ -161,11 +165,26 @@ def _load_group(con: duckdb.DuckDBPyConnection, group: Sequence[StagedRange]) ->
             )
             for cert in staged.certs:
                 first_seen.setdefault(cert.der, f"ct:{log_id}:{cert.first_index}")
+                sha = der_sha256.get(cert.der)
+                if sha is None:
+                    sha = der_sha256[cert.der] = hashlib.sha256(cert.der).hexdigest()
+                sightings.append(
+                    ct_store.CtSighting(
+                        sha,
+                        log_id,
+                        cert.earliest_index,
+                        cert.earliest_timestamp_ms,
+                        head.tree_size,
+                        head.timestamp_ms,
+                        head.root_hash,
+                    )
+                )
             outcome.loaded += 1
             outcome.entries += staged.end_exclusive - staged.start
             for stage, seconds in staged.cpu_s.items():
                 outcome.fetch_cpu_s[stage] = outcome.fetch_cpu_s.get(stage, 0.0) + seconds
-        outcome.new_certs, outcome.cert_errors = _store_new_certificates(con, first_seen)
+        outcome.new_certs, outcome.cert_errors = _store_new_certificates(con, first_seen, der_sha256)
+        ct_store.record_sightings(con, sightings)
         ct_store.store_tree_heads(con, list(heads.values()))
         outcome.leaf_rows = ct_store.store_leaves(con, leaves)
         ct_store.add_daily_counts(con, counts)
@@ -188,10 +207,10 @@ def _extend_leaves(leaves: ct_store.LeafColumns, log_id: str, staged: StagedRang
 
 
 def _store_new_certificates(
-    con: duckdb.DuckDBPyConnection, first_seen: dict[bytes, str]
+    con: duckdb.DuckDBPyConnection, first_seen: dict[bytes, str], der_sha256: dict[bytes, str]
 ) -> tuple[list[ParsedCert], int]:
     """Analyse and store the chain certificates the warehouse does not hold; record the undecodable."""
-    by_sha = {hashlib.sha256(der).hexdigest(): der for der in first_seen}
+    by_sha = {der_sha256[der]: der for der in first_seen}
     stored = ct_store.stored_der_sha256(con, by_sha)
     new: list[ParsedCert] = []
     failed: list[tuple[CertError, str]] = []

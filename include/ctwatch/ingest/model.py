@@ -86,10 +86,13 @@ class Plan(msgspec.Struct, frozen=True):
 
 
 class StagedCert(msgspec.Struct, frozen=True, array_like=True):
-    """A distinct chain certificate of a range and the first index it was seen at."""
+    """A distinct chain certificate of a range: the first index it was seen at, and the entry with
+    the earliest CT timestamp that carried it (timestamps are not monotonic in the index)."""
 
     der: bytes
     first_index: int
+    earliest_index: int
+    earliest_timestamp_ms: int
 
 
 class StagedLeaves(msgspec.Struct):

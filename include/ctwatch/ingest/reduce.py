@@ -5,7 +5,9 @@ entry's first chain certificate, analysed once per distinct certificate), count 
 UTC day, and for a watched issuer keep the leaf row (serial and validity by a small DER walk).
 Distinct chain certificates are analysed once, when first met: a CA certificate with an error or
 warning finding makes its key watched from that entry on, so a newly seen OCSP-signing CA's own
-leaves are kept in the very range that reveals it.
+leaves are kept in the very range that reveals it. Each chain certificate also keeps the entry with
+the earliest CT timestamp that carried it (its first CT time), tracked per run of entries sharing a
+chain: one comparison per entry.
 """
 
 from __future__ import annotations
@@ -29,6 +31,14 @@ _TAIL = 32  # the last bytes of a certificate are its signature: a near-unique l
 class _ChainCert:
     der: bytes
     spki: bytes | None  # SHA-256 of the SubjectPublicKeyInfo; None when the DER cannot be analysed
+    first_index: int
+    earliest_index: int  # the entry with the earliest CT timestamp carrying it in this range
+    earliest_timestamp_ms: int
+
+    def seen(self, index: int, timestamp_ms: int) -> None:
+        # Called in index order, so an equal timestamp never replaces: the lower index stays.
+        if timestamp_ms < self.earliest_timestamp_ms:
+            self.earliest_index, self.earliest_timestamp_ms = index, timestamp_ms
 
 
 class RangeReducer:
@@ -56,36 +66,40 @@ class RangeReducer:
         self._by_tail: dict[bytes, list[_ChainCert]] = {}
         self._by_fingerprint: dict[bytes, _ChainCert] = {}
         self._as_of = datetime.fromtimestamp(tree_head.timestamp_ms / 1000, UTC)
-        self.certs: list[StagedCert] = []
+        self._chain_certs: list[_ChainCert] = []  # in order of first sight
         self.leaves = StagedLeaves()
         self.counts: dict[tuple[bytes, int, bool], int] = {}
         self.errors: list[StagedError] = []
         self.next_index = start
 
-    def _register(self, der: bytes, index: int) -> _ChainCert:
+    def _register(self, der: bytes, index: int, timestamp_ms: int) -> _ChainCert:
         """Analyse a chain certificate met for the first time in this range."""
-        self.certs.append(StagedCert(der, index))
         parsed = analyse_der(der)
-        if not isinstance(parsed, ParsedCert) or parsed.spki_sha256 is None:
-            return _ChainCert(der, None)  # the load records why it is no certificate
-        spki = bytes.fromhex(parsed.spki_sha256)
-        if parsed.der_sha256 in self._watched_der or any(
-            finding.severity in _WATCHING_SEVERITIES for finding in rules.evaluate(parsed, as_of=self._as_of)
-        ):
-            self._watched.add(spki)
-        return _ChainCert(der, spki)
+        spki: bytes | None = None
+        if isinstance(parsed, ParsedCert) and parsed.spki_sha256 is not None:
+            spki = bytes.fromhex(parsed.spki_sha256)
+            if parsed.der_sha256 in self._watched_der or any(
+                finding.severity in _WATCHING_SEVERITIES
+                for finding in rules.evaluate(parsed, as_of=self._as_of)
+            ):
+                self._watched.add(spki)
+        # else: no certificate; the load records why
+        found = _ChainCert(der, spki, index, index, timestamp_ms)
+        self._chain_certs.append(found)
+        return found
 
-    def _chain_cert(self, item: bytes, index: int) -> _ChainCert:
+    def _chain_cert(self, item: bytes, index: int, timestamp_ms: int) -> _ChainCert:
         if self._resolve_fingerprint is not None:
             found = self._by_fingerprint.get(item)
             if found is None:
-                found = self._by_fingerprint[item] = self._register(self._resolve_fingerprint(item), index)
+                der = self._resolve_fingerprint(item)
+                found = self._by_fingerprint[item] = self._register(der, index, timestamp_ms)
             return found
         candidates = self._by_tail.setdefault(item[-_TAIL:], [])
         for candidate in candidates:
             if candidate.der == item:
                 return candidate
-        found = self._register(item, index)
+        found = self._register(item, index, timestamp_ms)
         candidates.append(found)
         return found
 
@@ -98,12 +112,20 @@ class RangeReducer:
         watched = self._watched
         previous_chain: tuple[bytes, ...] | None = None
         chain_issuer: bytes | None = None
+        # The current run of entries sharing one chain, and its earliest entry.
+        items: list[_ChainCert] = []
+        run_index = run_ms = 0
         for entry in batch.entries:
             chain = entry.chain
             if chain != previous_chain:
-                items = [self._chain_cert(item, entry.index) for item in chain]
+                for item in items:
+                    item.seen(run_index, run_ms)
+                items = [self._chain_cert(item, entry.index, entry.timestamp_ms) for item in chain]
                 chain_issuer = items[0].spki if items else None
                 previous_chain = chain
+                run_index, run_ms = entry.index, entry.timestamp_ms
+            elif entry.timestamp_ms < run_ms:
+                run_index, run_ms = entry.index, entry.timestamp_ms
             issuer = entry.issuer_key_hash
             precert = issuer is not None
             if issuer is None:
@@ -114,6 +136,8 @@ class RangeReducer:
                 self._keep_leaf(
                     entry.index, entry.timestamp_ms, entry.leaf_hash, precert, issuer, entry.leaf_der_or_tbs
                 )
+        for item in items:
+            item.seen(run_index, run_ms)
         for bad in batch.bad_entries:
             self.errors.append(StagedError(bad.index, bad.leaf_hash, bad.reason))
 
@@ -152,7 +176,10 @@ class RangeReducer:
             start=self._start,
             end_exclusive=self._end_exclusive,
             tree_head=self._tree_head,
-            certs=self.certs,
+            certs=[
+                StagedCert(c.der, c.first_index, c.earliest_index, c.earliest_timestamp_ms)
+                for c in self._chain_certs
+            ],
             leaves=self.leaves,
             counts=counts,
             errors=sorted(self.errors, key=lambda error: error.entry_index),

@@ -1,5 +1,6 @@
 """CT ingestion tables (migration 0003 and ct_log_coverage): tree heads, follow state, coverage,
-watched leaves, daily counts, undecodable entries; and (0007) the heads and ranges refused.
+watched leaves, daily counts, undecodable entries; (0007) the heads and ranges refused; and
+(0008) the earliest CT sighting of every chain certificate per log.
 
 Every writer here is one statement over bound lists (DuckDB `unnest`), so a caller can put a
 whole load in one transaction (`warehouse.transaction`): rows and coverage commit together or
@@ -74,6 +75,19 @@ class VerificationFailure:
     end_exclusive: int | None = None
     expected_hex: str | None = None
     served_hex: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CtSighting:
+    """A CT entry whose chain carried a certificate, with the verified head covering the entry."""
+
+    der_sha256: str
+    log_id: str
+    entry_index: int
+    timestamp_ms: int  # CT timestamp of the entry
+    tree_size: int
+    sth_timestamp_ms: int
+    sth_root_hash: bytes
 
 
 @dataclass(slots=True)
@@ -195,6 +209,26 @@ def add_daily_counts(con: duckdb.DuckDBPyConnection, counts: Sequence[DailyCount
     con.execute(load_sql("ct/update_counts"))
     con.execute(load_sql("ct/insert_counts"))
     con.execute("DROP TABLE ct_count_batch")
+
+
+def record_sightings(con: duckdb.DuckDBPyConnection, sightings: Sequence[CtSighting]) -> None:
+    """Keep, per (certificate, log), the earliest sighting (CT timestamp, then index) of the stored
+    ones and these; the result does not depend on the order sightings arrive in."""
+    if not sightings:
+        return
+    columns = {
+        "der_sha256": [s.der_sha256 for s in sightings],
+        "log_id": [s.log_id for s in sightings],
+        "entry_index": [s.entry_index for s in sightings],
+        "timestamp_ms": [s.timestamp_ms for s in sightings],
+        "tree_size": [s.tree_size for s in sightings],
+        "sth_timestamp_ms": [s.sth_timestamp_ms for s in sightings],
+        "sth_root_hash": [s.sth_root_hash.hex() for s in sightings],
+    }
+    con.execute(load_sql("ct/stage_sightings"), columns)
+    con.execute(load_sql("ct/update_sightings"))
+    con.execute(load_sql("ct/insert_sightings"))
+    con.execute("DROP TABLE ct_sighting_batch")
 
 
 def store_entry_errors(con: duckdb.DuckDBPyConnection, errors: Sequence[EntryError]) -> int:

@@ -1,17 +1,35 @@
--- Where CT shows one certificate: its first recorded position, the entry there when kept, and the
--- verified tree head whose covered range holds it.
-WITH positions AS (
+-- Where CT shows one certificate, earliest first: its recorded sightings (one per log: the entry
+-- with the earliest CT timestamp carrying it, and the verified tree head covering that entry); for
+-- a certificate loaded before sightings were recorded, its first_seen_source position with the
+-- entry's timestamp where kept and the tree heads whose covered ranges hold it. Each with the
+-- entry's leaf hash where the warehouse kept that leaf.
+WITH sightings AS (
     SELECT
+        'sighting' AS kind, s.log_id, s.entry_index, s.entry_timestamp, NULL::BIGINT AS start_index,
+        NULL::BIGINT AS end_exclusive, s.tree_size, s.sth_timestamp, s.sth_root_hash
+    FROM certificate_ct_sightings AS s
+    WHERE s.der_sha256 = $der_sha256
+),
+positions AS (
+    SELECT DISTINCT
         split_part(first_seen_source, ':', 2) AS log_id,
         TRY_CAST(split_part(first_seen_source, ':', 3) AS BIGINT) AS entry_index
     FROM certificates
     WHERE der_sha256 = $der_sha256 AND first_seen_source LIKE 'ct:%'
+        AND NOT EXISTS (SELECT 1 FROM sightings)
+),
+first_seen AS (
+    SELECT
+        'first_seen_source' AS kind, p.log_id, p.entry_index, l.entry_timestamp, cov.start_index,
+        cov.end_exclusive, cov.tree_size, cov.sth_timestamp, cov.sth_root_hash
+    FROM positions AS p
+    LEFT JOIN ct_leaves AS l ON l.log_id = p.log_id AND l.entry_index = p.entry_index
+    LEFT JOIN ct_log_coverage AS cov
+        ON cov.log_id = p.log_id AND p.entry_index >= cov.start_index AND p.entry_index < cov.end_exclusive
 )
 SELECT
-    p.log_id, p.entry_index, l.entry_timestamp, l.leaf_hash_hex, cov.start_index, cov.end_exclusive,
-    cov.tree_size, cov.sth_timestamp, cov.sth_root_hash
-FROM (SELECT DISTINCT * FROM positions) AS p
-LEFT JOIN ct_leaves_hex AS l ON l.log_id = p.log_id AND l.entry_index = p.entry_index
-LEFT JOIN ct_log_coverage AS cov
-    ON cov.log_id = p.log_id AND p.entry_index >= cov.start_index AND p.entry_index < cov.end_exclusive
-ORDER BY p.log_id, p.entry_index, cov.sth_timestamp;
+    found.kind, found.log_id, found.entry_index, found.entry_timestamp, leaf.leaf_hash_hex, found.start_index,
+    found.end_exclusive, found.tree_size, found.sth_timestamp, found.sth_root_hash
+FROM (SELECT * FROM sightings UNION ALL SELECT * FROM first_seen) AS found
+LEFT JOIN ct_leaves_hex AS leaf ON leaf.log_id = found.log_id AND leaf.entry_index = found.entry_index
+ORDER BY found.entry_timestamp NULLS LAST, found.log_id, found.entry_index, found.sth_timestamp;
