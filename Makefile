@@ -1,4 +1,5 @@
-# Two commands for a fresh machine: `make run` (the main job) and `make test` (the whole suite).
+# Commands for a fresh machine: `make run` (the main job), `make demo` (the July 2020 incident
+# replayed offline) and `make test` (the whole suite).
 # Each creates .venv and installs the pinned requirements by itself.
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -8,7 +9,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
 
-.PHONY: run test lint bench catalog clean
+.PHONY: run demo test lint bench catalog clean
 
 $(VENV)/.runtime-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +24,11 @@ $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt
 ## run: Airflow on 127.0.0.1 with the ctwatch DAGs, SQLite metadata and the DuckDB warehouse in ./data
 run: $(VENV)/.runtime-installed
 	$(PY) -m ctwatch_airflow.launcher
+
+## demo: the July 2020 OCSP-EKU incident replayed offline through Airflow backfills, in ./data/demo
+## (DEMO_ARGS, e.g. "--interval 7d": see `python -m ctwatch_airflow.demo --help`)
+demo: $(VENV)/.runtime-installed
+	$(PY) -m ctwatch_airflow.demo $(DEMO_ARGS)
 
 ## test: the whole test suite (what .ci/run calls)
 test: $(VENV)/.dev-installed

@@ -2,7 +2,8 @@
 
 `airflow standalone` binds its log servers on every interface, so the components are started one by
 one instead: the API server on 127.0.0.1, the scheduler and triggerer without their log servers, and
-the DAG processor. Metadata lives in SQLite and the warehouse in DuckDB, both under the data folder.
+the DAG processor. Metadata lives in SQLite (or the database `$CTWATCH_AIRFLOW_DB` names, e.g.
+PostgreSQL) and the warehouse in DuckDB, both under the data folder.
 Ctrl-C (or SIGTERM) stops every component: SIGTERM first, SIGKILL after a timeout.
 """
 
@@ -13,12 +14,14 @@ import json
 import os
 import secrets
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -28,6 +31,7 @@ from ctwatch_airflow.defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_DESCRIPTION,
 from ctwatch_airflow.settings import PROJECT_ROOT, data_dir, warehouse_path
 
 ADMIN_USER = "admin"
+METADATA_DB_ENV = "CTWATCH_AIRFLOW_DB"
 STOP_TIMEOUT_S = 30.0
 HEALTH_TIMEOUT_S = 180.0
 # Each component, and the flags that keep it off every interface but loopback.
@@ -53,8 +57,21 @@ class Layout:
         return f"http://{self.host}:{self.port}"
 
     @property
+    def sqlite_file(self) -> Path:
+        return self.airflow_home / "airflow.db"
+
+    @property
     def passwords_file(self) -> Path:
         return self.airflow_home / "simple_auth_manager_passwords.json"
+
+
+def metadata_db_url(layout: Layout, base: Mapping[str, str]) -> str:
+    """`$CTWATCH_AIRFLOW_DB` (a SQLAlchemy URL, e.g. PostgreSQL), else SQLite in AIRFLOW_HOME.
+
+    SQLite has one writer: the URL asks for a 30 s busy wait (sqlite3's default is 5 s), which the
+    scheduler, the API server and a CLI call creating a backfill's runs contend for.
+    """
+    return base.get(METADATA_DB_ENV) or f"sqlite:///{layout.sqlite_file}?timeout=30"
 
 
 def _persistent_secret(path: Path) -> str:
@@ -92,7 +109,7 @@ def airflow_environment(layout: Layout, base: Mapping[str, str]) -> dict[str, st
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(layout.passwords_file),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{layout.airflow_home / 'airflow.db'}",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db_url(layout, base),
         "AIRFLOW__API__HOST": layout.host,
         "AIRFLOW__API__PORT": str(layout.port),
         "AIRFLOW__API__BASE_URL": layout.base_url,
@@ -103,16 +120,21 @@ def airflow_environment(layout: Layout, base: Mapping[str, str]) -> dict[str, st
     }
 
 
-def _airflow(*args: str) -> list[str]:
+def airflow_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "airflow", *args]
 
 
 def prepare(layout: Layout, env: Mapping[str, str]) -> None:
     """Migrate the metadata DB and the warehouse, and create the pools ctwatch's DAGs use."""
     print(f"ctwatch: migrating Airflow metadata in {layout.airflow_home}", flush=True)
-    subprocess.run(_airflow("db", "migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(airflow_argv("db", "migrate"), env=env, check=True, stdout=subprocess.DEVNULL)
+    if env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite:"):
+        # Write-ahead logging: readers (the API server, the scheduler's queries) no longer block
+        # the one writer. Persistent in the file.
+        with closing(sqlite3.connect(layout.sqlite_file)) as metadata:
+            metadata.execute("PRAGMA journal_mode=WAL")
     subprocess.run(
-        _airflow("pools", "set", WAREHOUSE_POOL, str(WAREHOUSE_POOL_SLOTS), WAREHOUSE_POOL_DESCRIPTION),
+        airflow_argv("pools", "set", WAREHOUSE_POOL, str(WAREHOUSE_POOL_SLOTS), WAREHOUSE_POOL_DESCRIPTION),
         env=env,
         check=True,
         stdout=subprocess.DEVNULL,
@@ -121,22 +143,30 @@ def prepare(layout: Layout, env: Mapping[str, str]) -> None:
     connect(layout.warehouse).close()
 
 
-def start_components(layout: Layout, env: Mapping[str, str]) -> dict[str, subprocess.Popen[bytes]]:
-    """Start each component in its own session (so a terminal's Ctrl-C reaches only the launcher)."""
+def component_argv(layout: Layout) -> dict[str, tuple[str, ...]]:
+    """The `airflow` sub-command of each component, by component name."""
+    return {"api-server": ("api-server", "--host", layout.host, "--port", str(layout.port)), **COMPONENTS}
+
+
+def start_component(layout: Layout, env: Mapping[str, str], name: str) -> subprocess.Popen[bytes]:
+    """Start one component in its own session (so a terminal's Ctrl-C reaches only the launcher)."""
     log_dir = layout.airflow_home / "logs" / "components"
     log_dir.mkdir(parents=True, exist_ok=True)
-    argv = {
-        "api-server": ("api-server", "--host", layout.host, "--port", str(layout.port)),
-        **COMPONENTS,
-    }
-    processes: dict[str, subprocess.Popen[bytes]] = {}
-    for name, args in argv.items():
-        with (log_dir / f"{name}.log").open("ab") as log:
-            processes[name] = subprocess.Popen(
-                _airflow(*args), env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        print(f"ctwatch: started {name} (pid {processes[name].pid}), log in {log_dir}", flush=True)
-    return processes
+    with (log_dir / f"{name}.log").open("ab") as log:
+        process = subprocess.Popen(
+            airflow_argv(*component_argv(layout)[name]),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    print(f"ctwatch: started {name} (pid {process.pid}), log in {log_dir}", flush=True)
+    return process
+
+
+def start_components(layout: Layout, env: Mapping[str, str]) -> dict[str, subprocess.Popen[bytes]]:
+    """Start every component: the API server on loopback, scheduler, DAG processor, triggerer."""
+    return {name: start_component(layout, env, name) for name in component_argv(layout)}
 
 
 def wait_healthy(layout: Layout, processes: Mapping[str, subprocess.Popen[bytes]]) -> bool:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
@@ -38,6 +39,14 @@ class IngestSummary:
     observations: dict[str, int] = field(default_factory=dict)  # per source, after the refresh
 
 
+def _record_fetch_error(
+    con: duckdb.DuckDBPyConnection, source: str, location: str, error: str, at: datetime
+) -> None:
+    """Record what could not be fetched, and say so in the task log (the next run tries again)."""
+    log.warning("%s: could not fetch %s: %s (recorded; the next run tries again)", source, location, error)
+    observations.record_fetch_error(con, source, location, error, at)
+
+
 def _client(locations: SourceLocations, as_of: datetime | None) -> tuple[HttpClient, datetime | None]:
     """The HTTP client, and the as-of to send: only to a simulator."""
     sent_as_of = as_of if locations.simulated else None
@@ -59,7 +68,7 @@ def _store(
             summary.sightings += stored.sightings
             summary.record_errors += stored.errors
         for source, location, error, at in failures:
-            observations.record_fetch_error(con, source, location, error, at)
+            _record_fetch_error(con, source, location, error, at)
             summary.fetch_errors.append(f"{source}: {error}")
         for source in sorted({str(s.source) for s, _ in snapshots}):
             summary.observations[source] = observations.refresh_observations(con, source)
@@ -253,7 +262,7 @@ def ingest_crtsh(
         warehouse.record_parse_errors(con, failed)
         at = observation_stamp(as_of if locations.simulated else None)[0]
         for error in errors:
-            observations.record_fetch_error(con, str(SourceName.CRTSH), error.record_ref, error.error, at)
+            _record_fetch_error(con, str(SourceName.CRTSH), error.record_ref, error.error, at)
     finally:
         con.close()
     return CrtshSummary(len(rows), queries, tuple(truncated), new, len(errors) + len(failed))
@@ -294,7 +303,7 @@ def ingest_bugzilla(
     try:
         new = observations.store_bugs(con, bugs, observed_at=observed_at, location=locations.bugzilla_url)
         for error in errors:
-            observations.record_fetch_error(con, "bugzilla", error.record_ref, error.error, observed_at)
+            _record_fetch_error(con, "bugzilla", error.record_ref, error.error, observed_at)
     finally:
         con.close()
     return new
