@@ -517,8 +517,11 @@ def _verdict(  # noqa: PLR0917 - one call site, each argument a different input
                 f" ({answer.citation.short()})"
             )
             seen = member.first_public_at
-            if seen is not None and seen > clock.start and seen + answer.window > revoke_by:
+            issued_after_start = member.not_before is not None and member.not_before > clock.start
+            if issued_after_start and seen is not None and seen + answer.window > revoke_by:
                 # Issued after the clock start (a re-issue): its own window from when it became public.
+                # A certificate issued before the start but logged late gets no extra time: the CA
+                # knew its own certificates when the clock started.
                 revoke_by = seen + answer.window
                 deadline_basis = (
                     f"issued after the clock start: first public {seen:%Y-%m-%dT%H:%MZ}"
