@@ -109,6 +109,23 @@ def test_key_group_member_issued_after_the_clock_start(
     assert _verdict(one, config, 21, A_REISSUE).status is Status.REVOKED_ON_TIME
 
 
+def test_member_issued_before_the_start_but_logged_later_gets_no_extra_time(
+    one: duckdb.DuckDBPyConnection, config: EvaluationConfig
+) -> None:
+    from ctwatch.warehouse import ct_store
+
+    logged_late = "a3" * 32
+    add_cert(one, logged_late, spki=KEY_A, not_before=utc(2020, 6, 1), finding=False, serial_hex="03")
+    first_ct_ms = int(utc(2020, 7, 7).timestamp() * 1000)
+    ct_store.record_sightings(
+        one, [ct_store.CtSighting(logged_late, "11" * 32, 5, first_ct_ms, 10, first_ct_ms, b"\x00" * 32)]
+    )
+    verdict = _verdict(one, config, 12, logged_late)
+    assert verdict.first_ct_at == utc(2020, 7, 7)
+    assert verdict.deadline == DEADLINE  # not 07-07 + 7 days: the CA knew it at the clock start
+    assert (verdict.status, verdict.delay) == (Status.OVERDUE, timedelta(days=4))
+
+
 def test_claimed_only_when_nobody_watched(one: duckdb.DuckDBPyConnection, config: EvaluationConfig) -> None:
     # ctwatch's first CRL fetch (2021) already listed it; OneCRL listed it 2020-07-28
     observe(one, A, claimed=utc(2020, 7, 10), first=utc(2021, 1, 4))
