@@ -23,11 +23,11 @@ from ctwatch.ingest import ingest_once
 from ctwatch.ingest.jobs import START_AT_ORIGIN, IngestConfig
 from ctwatch.revocation import crl_jobs
 from ctwatch.revocation import jobs as rev_jobs
-from ctwatch.revocation.config import SourceLocations
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from tests.conftest import REPO_ROOT
 from tests.ingest.conftest import earliest_sightings
+from tests.revocation_sources.conftest import sim_locations
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SMALL = REPO_ROOT / "include" / "ctwatch" / "sim" / "scenarios" / "small.toml"
@@ -70,22 +70,6 @@ class Replayed:
     first_ct: dict[str, tuple[datetime, str, int]]  # der_sha256 -> (time, log id, index)
 
 
-def _locations(sim: SimulatorRunning) -> SourceLocations:
-    base = sim.base_url.rstrip("/")
-    return SourceLocations(
-        ccadb_all_records_url=f"{base}/ccadb/AllCertificateRecordsCSVFormatV5",
-        mozilla_revoked_url=f"{base}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
-        onecrl_url=f"{base}/onecrl/v1/buckets/security-state/collections/onecrl/records",
-        crlset_url=f"{base}/crlset/crl-set",
-        crtsh_url=f"{base}/crtsh/",
-        bugzilla_url=f"{base}/bugzilla/rest/",
-        simulated=True,
-        url_rewrite=sim.url_rewrite(),
-        requests_per_second=1000.0,
-        timeout_s=10.0,
-    )
-
-
 @pytest.fixture(scope="module")
 def replayed(tmp_path_factory: pytest.TempPathFactory) -> Replayed:
     tmp = tmp_path_factory.mktemp("evaluate-sim")
@@ -103,7 +87,7 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Replayed:
         )
         assert ingest_once(warehouse_file, ingest, tmp / "ct-run", as_of=start).ranges_failed == 0
         jobs.evaluate_rules(warehouse_file, start)
-        locations = _locations(sim)
+        locations = sim_locations(sim)
         steps: list[datetime] = []
         at = FIRST_STEP
         while at <= LAST_STEP:
