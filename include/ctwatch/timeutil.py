@@ -13,3 +13,8 @@ def parse_utc(text: str) -> datetime:
     """
     value = datetime.fromisoformat(text)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utc_or_none(value: datetime | None) -> datetime | None:
+    """`value` in UTC (DuckDB hands TIMESTAMPTZ back in the session zone); None stays None."""
+    return None if value is None else value.astimezone(UTC)

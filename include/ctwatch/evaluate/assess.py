@@ -27,7 +27,8 @@ from ctwatch.evaluate.model import (
 )
 from ctwatch.evaluate.verdict import Basis, Observation, Status, format_delay, judge
 from ctwatch.policy import RevocationReason, WindowAnswer, WindowKind, deadline, revocation_window
-from ctwatch.warehouse import load_sql
+from ctwatch.timeutil import utc_or_none
+from ctwatch.warehouse import query_dicts
 from ctwatch.x509.model import CertKind
 
 NO_CCADB_OWNER: Final = "(not in CCADB)"
@@ -46,10 +47,6 @@ _STORE_NAMES: Final = {
 }
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
-
-
 def plain_utc(moment: datetime) -> datetime:
     """A stdlib UTC datetime (Airflow hands out pendulum subclasses, which msgspec cannot encode)."""
     moment = moment.astimezone(UTC)
@@ -60,9 +57,7 @@ def plain_utc(moment: datetime) -> datetime:
 
 
 def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    cursor = con.execute(load_sql(f"evaluate/{name}"), params)
-    columns = [d[0] for d in cursor.description or ()]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return query_dicts(con, f"evaluate/{name}", params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +90,11 @@ def _first_ct(row: dict[str, Any]) -> tuple[datetime | None, str]:
     """The first CT time and its basis: the earliest recorded sighting's entry timestamp; for a
     certificate loaded before sightings were kept, its first_seen_source entry (timestamp if the
     leaf was kept, else the covering tree head's, an upper bound)."""
-    sighting_at = _utc(row["sighting_at"])
+    sighting_at = utc_or_none(row["sighting_at"])
     if sighting_at is not None:
         return sighting_at, f"{FIRST_CT_ENTRY}: {row['sighting_log_id']}#{row['sighting_index']}"
     position = f"{row['ct_log_id']}#{row['ct_index']}"
-    entry_at, covered_at = _utc(row["ct_entry_at"]), _utc(row["ct_covered_at"])
+    entry_at, covered_at = utc_or_none(row["ct_entry_at"]), utc_or_none(row["ct_covered_at"])
     if entry_at is not None:
         return entry_at, f"{FIRST_CT_ENTRY}: {position}"
     if covered_at is not None:
@@ -117,8 +112,8 @@ def _cert_info(row: dict[str, Any]) -> CertInfo:
         subject=row["subject_rfc4514"],
         issuer=row["issuer_rfc4514"],
         serial_hex=row["serial_hex"],
-        not_before=_utc(row["not_before"]),
-        not_after=_utc(row["not_after"]),
+        not_before=utc_or_none(row["not_before"]),
+        not_after=utc_or_none(row["not_after"]),
         dns_names=tuple(row["san_dns_names"] or ()),
         first_ct_at=first_ct_at,
         first_ct_basis=basis,
@@ -149,7 +144,8 @@ class _Ccadb:
     def __init__(self, con: duckdb.DuckDBPyConnection, as_of: datetime) -> None:
         self._con = con
         self._snapshots = [
-            (int(r["id"]), _utc(r["observed_at"])) for r in _rows(con, "ccadb_snapshots", {"as_of": as_of})
+            (int(r["id"]), utc_or_none(r["observed_at"]))
+            for r in _rows(con, "ccadb_snapshots", {"as_of": as_of})
         ]
         self._records: dict[int, dict[str, dict[str, Any]]] = {}
         self._issuers: dict[str, list[str]] = {}
@@ -273,7 +269,7 @@ def _clock(  # noqa: PLR0917 - one call site, each argument a different evidence
     earliest_issued = min((m.not_before for m in members if m.not_before), default=None)
     linked_ids = set(declared.bug_ids) if declared else set()
     for bug in bugs:
-        created = _utc(bug["creation_time"])
+        created = utc_or_none(bug["creation_time"])
         assert created is not None  # NOT NULL column
         explicit = bug["bug_id"] in linked_ids
         automatic = (
@@ -294,7 +290,7 @@ def _clock(  # noqa: PLR0917 - one call site, each argument a different evidence
             continue
         if report["der_sha256"] is not None and report["der_sha256"] not in member_ders:
             continue
-        sent = _utc(report["sent_at"])
+        sent = utc_or_none(report["sent_at"])
         assert sent is not None  # NOT NULL column
         link = f" {report['link']}" if report["link"] else ""
         candidates.append(
@@ -316,18 +312,18 @@ def _window(declared: DeclaredIncident | None, kind: str, at: datetime) -> Windo
 
 
 def _observation(row: dict[str, Any]) -> Observation:
-    first = _utc(row["first_observed_at"])
-    last = _utc(row["last_observed_at"])
+    first = utc_or_none(row["first_observed_at"])
+    last = utc_or_none(row["last_observed_at"])
     assert first is not None  # NOT NULL column
     assert last is not None  # NOT NULL column
     return Observation(
         source=row["source"],
         observer=row["observer"],
-        revoked_at_claimed=_utc(row["revoked_at_claimed"]),
+        revoked_at_claimed=utc_or_none(row["revoked_at_claimed"]),
         reason=row["reason"],
         first_observed_at=first,
         last_observed_at=last,
-        last_observed_absent_at=_utc(row["last_observed_absent_at"]),
+        last_observed_absent_at=utc_or_none(row["last_observed_absent_at"]),
         evidence_sha256=row["evidence_sha256"],
         evidence_ref=row["evidence_ref"],
     )
@@ -365,7 +361,7 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: datetime, config: EvaluationCo
     subjects: list[_Subject] = []
     out_of_scope = 0
     named: set[tuple[str, str]] = set()
-    pairs = [(r["der_sha256"], r["rule_id"], _utc(r["first_found_as_of"])) for r in finding_rows]
+    pairs = [(r["der_sha256"], r["rule_id"], utc_or_none(r["first_found_as_of"])) for r in finding_rows]
     pairs += [(sha, d.rule_id or f"declared:{d.incident_key}", None) for sha, d in listed.items()]
     for der, rule_id, first_found in pairs:
         cert = certs.get(der)
@@ -470,7 +466,7 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: datetime, config: EvaluationCo
             )
         )
     disagreements = [
-        Disagreement(r["der_sha256"], r["kind"], _utc(r["first_found_as_of"]) or as_of)
+        Disagreement(r["der_sha256"], r["kind"], utc_or_none(r["first_found_as_of"]) or as_of)
         for r in _rows(
             con, "disagreements", {"der_sha256": sorted({v.der_sha256 for v in verdicts}), "as_of": as_of}
         )
@@ -604,7 +600,7 @@ def _key_groups(
                 late=sum(v.status in (Status.REVOKED_LATE, Status.OVERDUE) for v in waited),
                 max_delay=max(delays, default=None),
                 key_destruction_required=destruction_required,
-                key_destroyed_at=_utc(attestation["destroyed_at"]) if attestation else None,
+                key_destroyed_at=utc_or_none(attestation["destroyed_at"]) if attestation else None,
                 key_destruction_auditor=attestation["auditor"] if attestation else None,
                 key_destruction_link=attestation["link"] if attestation else None,
                 status=state,

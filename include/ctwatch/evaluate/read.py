@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
 
 from ctwatch.evaluate.model import Incident, KeyGroupStatus, Verdict
 from ctwatch.evaluate.verdict import Basis, Status
-from ctwatch.warehouse import load_sql
+from ctwatch.timeutil import utc_or_none
+from ctwatch.warehouse import load_sql, query_dicts
 
 
 def _rows(con: duckdb.DuckDBPyConnection, name: str, as_of: datetime) -> list[dict[str, Any]]:
-    cursor = con.execute(load_sql(f"evaluate/{name}"), {"as_of": as_of})
-    columns = [d[0] for d in cursor.description or ()]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
+    return query_dicts(con, f"evaluate/{name}", {"as_of": as_of})
 
 
 def _delay(seconds: int | None) -> timedelta | None:
@@ -29,7 +24,7 @@ def _delay(seconds: int | None) -> timedelta | None:
 def latest_evaluation(con: duckdb.DuckDBPyConnection, as_of: datetime) -> datetime | None:
     """The latest evaluated as-of at or before `as_of` (what a report as of that time shows)."""
     row = con.execute(load_sql("evaluate/latest_run"), {"as_of": as_of}).fetchone()
-    return _utc(row[0]) if row else None
+    return utc_or_none(row[0]) if row else None
 
 
 def incidents(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[Incident]:
@@ -44,13 +39,13 @@ def incidents(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[Incident]
             subordinate_ca_owners=tuple(r["subordinate_ca_owners"]),
             root_stores=tuple(r["root_stores"]),
             scope_basis=r["scope_basis"],
-            clock_start=_utc(r["clock_start"]),
+            clock_start=utc_or_none(r["clock_start"]),
             clock_source=r["clock_source"],
             clock_source_detail=r["clock_source_detail"],
-            first_detected_as_of=_utc(r["first_detected_as_of"]),
+            first_detected_as_of=utc_or_none(r["first_detected_as_of"]),
             window_kind=r["window_kind"],
             window=_delay(r["window_s"]),
-            deadline=_utc(r["deadline"]),
+            deadline=utc_or_none(r["deadline"]),
             publication_allowance=_delay(r["publication_allowance_s"]),
             window_citation=r["window_citation"],
             key_destruction_required=r["key_destruction_required"],
@@ -77,20 +72,20 @@ def verdicts(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[Verdict]:
             subject=r["subject"],
             issuer=r["issuer"],
             serial_hex=r["serial_hex"],
-            not_before=_utc(r["not_before"]),
-            not_after=_utc(r["not_after"]),
+            not_before=utc_or_none(r["not_before"]),
+            not_after=utc_or_none(r["not_after"]),
             dns_names=None if r["dns_names"] is None else tuple(r["dns_names"]),
-            first_ct_at=_utc(r["first_ct_at"]),
+            first_ct_at=utc_or_none(r["first_ct_at"]),
             first_ct_basis=r["first_ct_basis"],
-            deadline=_utc(r["deadline"]),
+            deadline=utc_or_none(r["deadline"]),
             deadline_basis=r["deadline_basis"],
-            planned_revocation_at=_utc(r["planned_revocation_at"]),
+            planned_revocation_at=utc_or_none(r["planned_revocation_at"]),
             status=Status(r["status"]),
             delay=_delay(r["delay_s"]),
             basis=Basis(r["basis"]),
-            revoked_at_claimed=_utc(r["revoked_at_claimed"]),
+            revoked_at_claimed=utc_or_none(r["revoked_at_claimed"]),
             revocation_reason=r["revocation_reason"],
-            first_observed_revoked_at=_utc(r["first_observed_revoked_at"]),
+            first_observed_revoked_at=utc_or_none(r["first_observed_revoked_at"]),
             bounds=tuple(r["bounds"]),
             arithmetic=tuple(r["arithmetic"]),
             evidence=tuple(r["evidence"]),
@@ -115,7 +110,7 @@ def key_group_status(
             late=r["late"],
             max_delay=_delay(r["max_delay_s"]),
             key_destruction_required=r["key_destruction_required"],
-            key_destroyed_at=_utc(r["key_destroyed_at"]),
+            key_destroyed_at=utc_or_none(r["key_destroyed_at"]),
             key_destruction_auditor=r["key_destruction_auditor"],
             key_destruction_link=r["key_destruction_link"],
             status=r["status"],

@@ -16,11 +16,7 @@ from pathlib import Path
 
 from ctwatch.ingest.jobs import START_AT_HEAD, START_AT_ORIGIN, IngestConfig, ingest_once
 from ctwatch.ingest.plan import MAX_RANGES, MIN_RANGE_ENTRIES
-
-
-def _utc(text: str) -> datetime:
-    value = datetime.fromisoformat(text)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from ctwatch.timeutil import parse_utc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,14 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-id", action="append", default=[], help="hex LogID (repeat; default: all)")
     parser.add_argument("--watch-spki", action="append", default=[], help="issuer spki_sha256 hex (repeat)")
     parser.add_argument("--watch-der", action="append", default=[], help="CA certificate der_sha256 (repeat)")
-    parser.add_argument("--backfill-from", type=_utc, help="backfill window start (ISO 8601, UTC)")
-    parser.add_argument("--backfill-to", type=_utc, help="backfill window end, exclusive")
+    parser.add_argument("--backfill-from", type=parse_utc, help="backfill window start (ISO 8601, UTC)")
+    parser.add_argument("--backfill-to", type=parse_utc, help="backfill window end, exclusive")
     parser.add_argument("--batch-size", type=int, default=1000)
     parser.add_argument("--requests-per-second", type=float, default=20.0)
     parser.add_argument("--concurrency", type=int, default=2)
     parser.add_argument("--min-range-entries", type=int, default=MIN_RANGE_ENTRIES)
     parser.add_argument("--max-ranges", type=int, default=MAX_RANGES)
-    parser.add_argument("--as-of", type=_utc, help="as-of time of the rule evaluation (default: now)")
+    parser.add_argument("--as-of", type=parse_utc, help="as-of time of the rule evaluation (default: now)")
     parser.add_argument("--quiet", action="store_true", help="log warnings only")
     return parser
 

@@ -19,6 +19,8 @@ from typing import Any, Final
 
 import duckdb
 
+from ctwatch.timeutil import utc_or_none
+
 UPDATE_INTERVAL: Final = timedelta(days=7)  # IRG v3.2, revocation-delay reports
 _CONFIGURED: Final = "listed in the configuration"
 _AUTOMATIC: Final = "same CA owner, revocation-delay tag"
@@ -75,10 +77,6 @@ class LinkedBug:
         return [longest[k] for k in sorted(longest)]
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    return None if value is None else value.astimezone(UTC)
-
-
 def linked_bugs(
     con: duckdb.DuckDBPyConnection, as_of: datetime, ca_owner: str, configured_ids: Iterable[int]
 ) -> list[LinkedBug]:
@@ -108,7 +106,7 @@ def linked_bugs(
                         observed_at=r["observed_at"].astimezone(UTC),
                         status=r["status"],
                         resolution=r["resolution"],
-                        last_change_time=_utc(r["last_change_time"]),
+                        last_change_time=utc_or_none(r["last_change_time"]),
                     )
                     for r in records
                 ),

@@ -21,7 +21,7 @@ from ctwatch.warehouse.errors import (
 )
 from ctwatch.warehouse.findings import FindingLike, FindingsStored, store_findings
 from ctwatch.warehouse.schema import migrate
-from ctwatch.warehouse.sqlfiles import load_sql
+from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
 __all__ = [
     "ChecksumMismatchError",
@@ -36,6 +36,7 @@ __all__ = [
     "load_sql",
     "mark_cross_certificates",
     "migrate",
+    "query_dicts",
     "record_parse_errors",
     "store_certificates",
     "store_findings",

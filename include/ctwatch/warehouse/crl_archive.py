@@ -27,7 +27,7 @@ from ctwatch.crl.reader import CrlHeader, CrlTrailer
 from ctwatch.policy.reasons import CRLReason
 from ctwatch.sources.crl import CrlFetch, CrlValidators
 from ctwatch.warehouse._db import transaction
-from ctwatch.warehouse.sqlfiles import load_sql
+from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 from ctwatch.x509 import ParsedCert
 
 STAGE_BATCH_ROWS = 50_000
@@ -361,7 +361,7 @@ def archive_findings(
     is given - partitions that none of its URLs names.
     """
     findings: list[ArchiveFinding] = []
-    for row in _rows(con, "crl/find_backdated", {"publication_window": publication_window}):
+    for row in query_dicts(con, "crl/find_backdated", {"publication_window": publication_window}):
         key_compromise = row["reason_code"] == CRLReason.KEY_COMPROMISE
         findings.append(
             ArchiveFinding(
@@ -377,7 +377,7 @@ def archive_findings(
                 row["first_crl_sha256"],
             )
         )
-    for row in _rows(con, "crl/find_removed", {}):
+    for row in query_dicts(con, "crl/find_removed", {}):
         not_after = row["not_after"]
         removed_at = row["removed_this_update"]
         if not_after is not None and not_after <= removed_at:
@@ -395,7 +395,7 @@ def archive_findings(
                 row["removed_crl_sha256"],
             )
         )
-    for row in _rows(con, "crl/find_changed", {}):
+    for row in query_dicts(con, "crl/find_changed", {}):
         changes = [
             f"{label} {_text(row['old_' + column])} -> {_text(row['new_' + column])}"
             for label, column in (
@@ -416,7 +416,7 @@ def archive_findings(
                 row["changed_crl_sha256"],
             )
         )
-    for row in _rows(con, "crl/find_stale", {"as_of": as_of}):
+    for row in query_dicts(con, "crl/find_stale", {"as_of": as_of}):
         findings.append(
             ArchiveFinding(
                 "crl_stale",
@@ -427,7 +427,7 @@ def archive_findings(
                 crl_sha256=row["crl_sha256"],
             )
         )
-    for row in _rows(con, "crl/find_signature", {}):
+    for row in query_dicts(con, "crl/find_signature", {}):
         invalid = row["signature_status"] == "invalid"
         findings.append(
             ArchiveFinding(
@@ -441,7 +441,7 @@ def archive_findings(
         )
     if disclosed_crl_urls is not None:
         disclosed = set(disclosed_crl_urls)
-        for row in _rows(con, "crl/partition_urls", {}):
+        for row in query_dicts(con, "crl/partition_urls", {}):
             if not disclosed.intersection(row["urls"]):
                 first = con.execute(
                     "SELECT min(this_update) FROM crl_versions WHERE partition_key = $key",
@@ -457,12 +457,6 @@ def archive_findings(
                     )
                 )
     return findings
-
-
-def _rows(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    cursor = con.execute(load_sql(name), params)
-    names = [column[0] for column in cursor.description or ()]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _text(value: object) -> str:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
+from typing import Any
+
+import duckdb
 
 _SQL_NAME = re.compile(r"[a-z0-9_]+/[a-z0-9_]+")
 
@@ -18,3 +21,10 @@ def load_sql(name: str) -> str:
     return (
         resources.files("ctwatch.warehouse").joinpath("sql", area, f"{stem}.sql").read_text(encoding="utf-8")
     )
+
+
+def query_dicts(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """Run `sql/<area>/<name>.sql` with bound `params`; one dict per row, keyed by column name."""
+    cursor = con.execute(load_sql(name), params)
+    columns = [column[0] for column in cursor.description or ()]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
