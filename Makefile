@@ -26,7 +26,7 @@ run: $(VENV)/.runtime-installed
 	$(PY) -m ctwatch_airflow.launcher
 
 ## demo: the July 2020 OCSP-EKU incident replayed offline through Airflow backfills, in ./data/demo
-## (DEMO_ARGS, e.g. "--interval 7d": see `python -m ctwatch_airflow.demo --help`)
+## (DEMO_ARGS, e.g. "--interval 14d": see `python -m ctwatch_airflow.demo --help`)
 demo: $(VENV)/.runtime-installed
 	$(PY) -m ctwatch_airflow.demo $(DEMO_ARGS)
 

@@ -1,19 +1,22 @@
 """Evaluate the compliance clock hourly: incidents, deadlines, verdicts and alert events as of the
-interval end. Runs with or without new data: a deadline passes by itself."""
+interval end, then the reports. Runs with or without new data: a deadline passes by itself.
+
+Run conf `{"reports_from": "<ISO 8601 time>"}`: intervals ending before it evaluate but write no
+reports. A backfill of a past incident passes its last interval end, so the reports are written
+once, as of the end, instead of once per interval only to be overwritten by the next one.
+"""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
 from ctwatch.evaluate import jobs
-from ctwatch.report import write_reports
+from ctwatch.timeutil import parse_utc
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
-from ctwatch_airflow.settings import data_dir, interval_from_env, warehouse_path
+from ctwatch_airflow.settings import data_dir, evaluation_config_file, interval_from_env, warehouse_path
 
 
 @dag(
@@ -33,7 +36,7 @@ def evaluate_compliance() -> None:
     @task(pool=WAREHOUSE_POOL)
     def evaluate() -> dict[str, int]:
         as_of = get_current_context()["data_interval_end"]
-        summary = jobs.evaluate_compliance(warehouse_path(), as_of, config_file=_config_file())
+        summary = jobs.evaluate_compliance(warehouse_path(), as_of, config_file=evaluation_config_file())
         return {
             "incidents": summary.incidents,
             "verdicts": summary.verdicts,
@@ -41,19 +44,23 @@ def evaluate_compliance() -> None:
         }
 
     @task(pool=WAREHOUSE_POOL)
-    def report() -> dict[str, int]:
+    def report() -> dict[str, object]:
         # appendix.csv, incident.md and plots per incident, rewritten only where they changed
-        as_of = get_current_context()["data_interval_end"]
-        summary = write_reports(warehouse_path(), as_of, data_dir() / "reports", config_file=_config_file())
+        context = get_current_context()
+        as_of = context["data_interval_end"]
+        reports_from = (context["dag_run"].conf or {}).get("reports_from")
+        if reports_from and as_of < parse_utc(str(reports_from)):
+            return {"skipped": f"reports are written from {reports_from} (run conf reports_from)"}
+        # Here, not at the top: matplotlib's import (1.4 s measured) would be paid by every task
+        # and every parse of this file.
+        from ctwatch.report import write_reports  # noqa: PLC0415
+
+        summary = write_reports(
+            warehouse_path(), as_of, data_dir() / "reports", config_file=evaluation_config_file()
+        )
         return {"incidents": summary.incidents, "files_changed": summary.files_changed}
 
     evaluate() >> report()
-
-
-def _config_file() -> Path | None:
-    """Declared incidents and polling intervals: $CTWATCH_EVALUATION_CONFIG, else the packaged file."""
-    config = os.environ.get("CTWATCH_EVALUATION_CONFIG")
-    return Path(config) if config else None
 
 
 evaluate_compliance()

@@ -9,10 +9,11 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
+from ctwatch.evaluate.config import load_config
 from ctwatch.revocation import jobs
 from ctwatch.revocation.config import load_source_locations
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
-from ctwatch_airflow.settings import interval_from_env, warehouse_path
+from ctwatch_airflow.settings import evaluation_config_file, interval_from_env, warehouse_path
 
 
 @dag(
@@ -40,9 +41,20 @@ def ingest_crtsh() -> None:
         }
 
     @task(pool=WAREHOUSE_POOL)
-    def bugs() -> int:
+    def bugs() -> dict[str, int]:
         end = get_current_context()["data_interval_end"]
-        return jobs.ingest_bugzilla(warehouse_path(), load_source_locations(), as_of=end)
+        # the bugs declared incidents list get their comments fetched even without a delay tag
+        declared = load_config(evaluation_config_file()).incidents
+        linked = {bug_id for incident in declared for bug_id in incident.bug_ids}
+        summary = jobs.ingest_bugzilla(
+            warehouse_path(), load_source_locations(), as_of=end, linked_bug_ids=linked
+        )
+        return {
+            "new_bug_rows": summary.new_bug_rows,
+            "comment_fetches": summary.comment_fetches,
+            "new_comments": summary.new_comments,
+            "errors": summary.errors,
+        }
 
     search() >> bugs()
 

@@ -1,6 +1,6 @@
 """`make demo`: the July 2020 OCSP-EKU incident replayed offline through Airflow backfills.
 
-`python -m ctwatch_airflow.demo [--from DATE] [--to DATE] [--interval 14d]`. Everything lives under
+`python -m ctwatch_airflow.demo [--from DATE] [--to DATE] [--interval 7d]`. Everything lives under
 the demo's own data folder (`$CTWATCH_DEMO_DIR`, default ./data/demo) with its own AIRFLOW_HOME:
 1. the simulator serves the scenario (ctwatch/demo/july2020.toml) on 127.0.0.1; its URLs become the
    sources file and the CT log list;
@@ -10,9 +10,10 @@ the demo's own data folder (`$CTWATCH_DEMO_DIR`, default ./data/demo) with its o
    depend on the as-of);
 4. `airflow backfill create` of `ingest_revocations` and `ingest_crtsh`, then of
    `evaluate_compliance`, over [from, to), one run at a time, completed runs re-run (a second
-   `make demo` replays again); the scheduler is stopped while the runs are created (SQLite);
+   `make demo` replays again); the scheduler is stopped while the runs are created (SQLite); the
+   evaluation backfill's last run writes the reports (run conf `reports_from`);
 5. `send_alerts` until the outbox is empty (every alert of a replay is historical: replay sink);
-6. the per-owner table, the alerts by transition, the reports under <data>/reports.
+6. the per-owner table, the alerts by transition, where the reports are (<data>/reports).
 """
 
 from __future__ import annotations
@@ -44,7 +45,6 @@ from ctwatch.demo import (
     write_evaluation_config,
     write_sources_file,
 )
-from ctwatch.report import jobs as report_jobs
 from ctwatch_airflow.launcher import (
     ADMIN_USER,
     METADATA_DB_ENV,
@@ -130,18 +130,26 @@ class Api:
         token = self._call("/auth/token", body={"username": ADMIN_USER, "password": password})
         self._token: str = token["access_token"]
 
-    def _call(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
+    def _call(self, path: str, body: Mapping[str, Any] | None = None, method: str | None = None) -> Any:
         headers = {"Content-Type": "application/json"}
         if getattr(self, "_token", None):
             headers["Authorization"] = f"Bearer {self._token}"
         data = json.dumps(body).encode() if body is not None else None
         # A plain-http loopback URL the launcher built, never user input.
-        request = urllib.request.Request(self.base_url + path, data=data, headers=headers)  # noqa: S310
+        request = urllib.request.Request(self.base_url + path, data=data, headers=headers, method=method)  # noqa: S310
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return json.loads(response.read())
+            text = response.read()
+            return json.loads(text) if text else None
 
-    def dag_ids(self) -> set[str]:
-        return {dag["dag_id"] for dag in self._call("/api/v2/dags?limit=100")["dags"]}
+    def dags_parsed_since(self, moment: datetime) -> set[str]:
+        """The DAGs the dag processor parsed at or after `moment` (a DAG file's interval comes from
+        the environment: one serialized by an earlier demo may have another)."""
+        dags = self._call("/api/v2/dags?limit=100")["dags"]
+        return {
+            dag["dag_id"]
+            for dag in dags
+            if dag["last_parsed_time"] and datetime.fromisoformat(dag["last_parsed_time"]) >= moment
+        }
 
     def import_errors(self) -> list[str]:
         errors = self._call("/api/v2/importErrors")["import_errors"]
@@ -153,6 +161,20 @@ class Api:
         run = self._call(f"/api/v2/dags/{dag_id}/dagRuns", body=body)
         run_id: str = run["dag_run_id"]
         return run_id
+
+    def delete_runs_of_another_interval(self, dag_id: str, step: timedelta) -> int:
+        """Delete the DAG's runs whose data interval is not `step` long (an earlier demo's other
+        --interval): a backfill re-runs an existing run with its old interval, and a run of the new
+        interval cannot be created inside an old one. Returns how many were deleted."""
+        runs = self._call(f"/api/v2/dags/{dag_id}/dagRuns?limit=1000")["dag_runs"]
+        deleted = 0
+        for run in runs:
+            start, end = run["data_interval_start"], run["data_interval_end"]
+            if start and end and datetime.fromisoformat(end) - datetime.fromisoformat(start) != step:
+                quoted = urllib.parse.quote(run["dag_run_id"], safe="")
+                self._call(f"/api/v2/dags/{dag_id}/dagRuns/{quoted}", method="DELETE")
+                deleted += 1
+        return deleted
 
     def run_state(self, dag_id: str, run_id: str) -> str:
         quoted = urllib.parse.quote(run_id, safe="")
@@ -334,23 +356,32 @@ def create_backfill(airflow: Instance, dag_id: str, argv: list[str]) -> int:
     raise DemoFailed(f"could not create the backfill of {dag_id}; see {log_file}")
 
 
-def backfill(airflow: Instance, dag_ids: Sequence[str], replay: Replay) -> None:
-    """`airflow backfill create` for each DAG over the replay, then poll its runs until all are done."""
+def backfill(
+    airflow: Instance, dag_ids: Sequence[str], replay: Replay, conf: Mapping[str, Any] | None = None
+) -> None:
+    """`airflow backfill create` for each DAG over the replay (runs with `conf`), then poll its runs
+    until all are done."""
     # On SQLite, `backfill create` racing the scheduler failed on "database is locked" after
     # writing some runs, and the scheduler then died on a run that vanished (ObjectDeletedError,
-    # measured here): the runs are created while the scheduler is stopped.
+    # measured here); re-running completed runs also failed while the DAG processor and the
+    # triggerer wrote heartbeats. The runs are created while only the API server runs.
     processes = airflow.processes
-    stop_components({"scheduler": processes["scheduler"]})
+    writers = [name for name in processes if name != "api-server"]
+    stop_components({name: processes[name] for name in writers})
     backfill_ids: dict[str, int] = {}
     for dag_id in dag_ids:
+        if deleted := airflow.api.delete_runs_of_another_interval(dag_id, replay.step_of(dag_id)):
+            _log(f"{dag_id}: deleted {deleted} runs of another interval (an earlier demo's)")
         argv = airflow_argv(
             "backfill", "create", "--dag-id", dag_id,
             "--from-date", replay.start.isoformat(), "--to-date", replay.last_start_of(dag_id).isoformat(),
             "--max-active-runs", "1", "--reprocess-behavior", "completed",
+            *(("--dag-run-conf", json.dumps(conf)) if conf else ()),
         )  # fmt: skip
         _log(" ".join(["airflow", *argv[3:]]))
         backfill_ids[dag_id] = create_backfill(airflow, dag_id, argv)
-    processes["scheduler"] = start_component(airflow.layout, airflow.env, "scheduler")
+    for name in writers:
+        processes[name] = start_component(airflow.layout, airflow.env, name)
 
     def finished() -> bool:
         # The scheduler marks a backfill completed (every 30 s) once all its runs are done.
@@ -365,17 +396,25 @@ def backfill(airflow: Instance, dag_ids: Sequence[str], replay: Replay) -> None:
         stale = [run_id for run_id, (_, ended) in runs.items() if ended is None or ended < created_at]
         _log(f"{dag_id}: {len(runs)} runs, failed: {', '.join(failed) or 'none'}")
         if len(runs) != replay.runs_of(dag_id) or stale:
-            raise DemoFailed(f"{dag_id}: {len(stale)} of {replay.runs_of(dag_id)} runs were not (re)run")
+            raise DemoFailed(
+                f"{dag_id}: {len(runs)} runs in the replay, {replay.runs_of(dag_id)} expected,"
+                f" {len(stale)} not (re)run"
+            )
 
 
-def write_reports(data: Path, warehouse_file: Path, as_of: datetime) -> str:
-    """The per-incident reports (appendix.csv, incident.md, PNG plots) under <data>/reports."""
+def describe_reports(data: Path, as_of: datetime) -> str:
+    """Where the evaluation backfill's last run wrote the reports; DemoFailed if it did not."""
     out_dir = data / "reports"
-    summary = report_jobs.write_reports(warehouse_file, as_of, out_dir, config_file=data / "evaluation.toml")
-    folders = "\n".join(f"  {folder}" for folder in sorted(p for p in out_dir.iterdir() if p.is_dir()))
+    index = out_dir / "index.md"
+    expected = f"# ctwatch reports as of {as_of:%Y-%m-%d %H:%M} UTC"
+    title = index.read_text(encoding="utf-8").partition("\n")[0] if index.exists() else ""
+    if title != expected:
+        raise DemoFailed(f"{expected!r} is not the title of {index}; see the report task's log")
+    folders = sorted(p for p in out_dir.iterdir() if p.is_dir())
+    listing = "\n".join(f"  {folder}" for folder in folders)
     return (
-        f"reports of {summary.incidents} incidents, each with appendix.csv, incident.md and PNG plots;"
-        f" index {out_dir / 'index.md'}:\n{folders}"
+        f"reports of {len(folders)} incidents, each with appendix.csv, incident.md and PNG plots;"
+        f" index {index}:\n{listing}"
     )
 
 
@@ -399,13 +438,19 @@ def replay_through_airflow(
     sources_file = write_sources_file(layout.data / "sources.toml", sim)
     env = demo_environment(layout, replay, sources_file, Path(sim["log_list_file"]))
     prepare(layout, env)
+    components_started = datetime.now(UTC)
     processes = start_components(layout, env)
     try:
         if not wait_healthy(layout, processes):
             raise DemoFailed("Airflow did not come up; see the component logs")
         api = Api(layout.base_url, admin_password(layout))
         airflow = Instance(layout, env, api, processes)
-        _wait("the DAG processor", lambda: set(ALL_DAGS) <= api.dag_ids(), processes, timeout_s=300)
+        _wait(
+            "the DAG processor",
+            lambda: set(ALL_DAGS) <= api.dags_parsed_since(components_started),
+            processes,
+            timeout_s=300,
+        )
         if errors := api.import_errors():
             raise DemoFailed("DAG import errors: " + "; ".join(errors))
         _log(f"Airflow up in {time.monotonic() - started:.0f} s: {layout.base_url}")
@@ -423,7 +468,8 @@ def replay_through_airflow(
         backfill(airflow, INGESTION_DAGS, replay)
         _log(f"revocation and crt.sh/Bugzilla backfills: {time.monotonic() - phase:.0f} s")
         phase = time.monotonic()
-        backfill(airflow, (EVALUATION_DAG,), replay)
+        # Reports once, by the last run: earlier ones would only be overwritten
+        backfill(airflow, (EVALUATION_DAG,), replay, conf={"reports_from": replay.last_as_of.isoformat()})
         _log(f"evaluation backfill: {time.monotonic() - phase:.0f} s")
         send_all_alerts(airflow)
     finally:
@@ -447,7 +493,7 @@ def run(layout: Layout, replay: Replay, scenario: Path) -> int:
     print(format_table(summarize(layout.warehouse, replay.last_as_of)))
     replay_file = layout.data / "alerts" / "replay.jsonl"
     print(f"\nhistorical alerts ({replay_file}): {format_alert_counts(alert_counts(replay_file))}")
-    print(write_reports(layout.data, layout.warehouse, replay.last_as_of))
+    print(describe_reports(layout.data, replay.last_as_of))
     print(f"Airflow UI data: {layout.airflow_home}; finished in {time.monotonic() - started:.0f} s")
     return 0
 
@@ -460,9 +506,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--from", dest="start", type=_utc_date, default=_utc_date("2020-06-15"))
     parser.add_argument("--to", dest="end", type=_utc_date, default=_utc_date("2021-05-01"))
-    # Weekly measured 13 min on this 2-core machine; fortnightly keeps `make demo` under 10.
-    parser.add_argument("--interval", default="14d", help="revocation polling and evaluation cadence")
-    parser.add_argument("--crtsh-interval", default="28d", help="crt.sh and Bugzilla cadence")
+    # Weekly: 46 runs of each replayed DAG; measured under 7 minutes on this 2-core machine.
+    parser.add_argument("--interval", default="7d", help="revocation polling and evaluation cadence")
+    parser.add_argument("--crtsh-interval", default="7d", help="crt.sh and Bugzilla cadence")
     parser.add_argument("--scenario", type=Path, default=SCENARIO_FILE)
     parser.add_argument("--port", type=int, default=0, help="Airflow API port (default: a free one)")
     args = parser.parse_args(argv)

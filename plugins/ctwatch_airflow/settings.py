@@ -20,6 +20,12 @@ def warehouse_path() -> Path:
     return Path(explicit) if explicit else data_dir() / "warehouse.duckdb"
 
 
+def evaluation_config_file() -> Path | None:
+    """The evaluator's configuration file (`CTWATCH_EVALUATION_CONFIG`); None: the packaged one."""
+    config = os.environ.get("CTWATCH_EVALUATION_CONFIG")
+    return Path(config) if config else None
+
+
 _INTERVAL_UNITS_S = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 

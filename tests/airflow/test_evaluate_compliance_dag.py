@@ -23,6 +23,7 @@ def test_evaluate_compliance_dag_judges_as_of_the_interval_end(
 
     warehouse_file = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("CTWATCH_WAREHOUSE", str(warehouse_file))
+    monkeypatch.setenv("CTWATCH_DATA_DIR", str(tmp_path))
     con = warehouse.connect(warehouse_file)
     add_cert(con, ROOT_SHA, spki="f0" * 32, kind=CertKind.ROOT, subject=ROOT_SUBJECT, finding=False)
     add_cert(con, JPRS, spki="ee" * 32)
@@ -32,10 +33,16 @@ def test_evaluate_compliance_dag_judges_as_of_the_interval_end(
 
     dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "evaluate_compliance.py")).dags["evaluate_compliance"]
     logical_date = datetime(2020, 7, 25, 12, tzinfo=UTC)
+    # A backfill asking for reports from a later interval: evaluated, no report written
+    run = dag.test(logical_date=logical_date, run_conf={"reports_from": "2020-07-25T12:00:01Z"})
+    assert run.state == "success"
+    assert not (tmp_path / "reports").exists()
     run = dag.test(logical_date=logical_date)
     assert run.state == "success"
     as_of = run.data_interval_end
     assert as_of == logical_date  # the interval ends at the logical date
+    index = (tmp_path / "reports" / "index.md").read_text()
+    assert index.startswith("# ctwatch reports as of 2020-07-25 12:00 UTC")
 
     con = warehouse.connect(warehouse_file, read_only=True)
     try:

@@ -66,7 +66,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         con.close()
     replay = data / "alerts" / "replay.jsonl"
     alerts = [json.loads(line)["alert"]["event"] for line in replay.read_text().splitlines()]
-    return {"output": done.stdout, "world": world, "verdicts": verdicts, "alerts": alerts}
+    return {"output": done.stdout, "world": world, "verdicts": verdicts, "alerts": alerts, "data": data}
 
 
 def _first_ct_at(world: World, cert_id: str) -> datetime:
@@ -110,6 +110,17 @@ def test_the_demo_prints_the_owner_table_and_the_alerts(demo: dict[str, Any]) ->
         assert owner in output
     assert "historical alerts" in output
     assert output.count("failed: none") == 3  # every run of the three backfills succeeded
+
+
+def test_the_last_evaluation_run_wrote_the_reports(demo: dict[str, Any]) -> None:
+    reports = demo["data"] / "reports"
+    assert (reports / "index.md").read_text().startswith("# ctwatch reports as of 2020-09-07 00:00 UTC")
+    folders = [p for p in reports.iterdir() if p.is_dir()]
+    assert len(folders) >= 4
+    expected = {"appendix.csv", "incident.md", "revocation_progress.png"}
+    for folder in folders:
+        assert expected <= {p.name for p in folder.iterdir()}
+    assert f"index {reports / 'index.md'}" in demo["output"]
 
 
 def test_every_disclosed_certificate_has_a_verdict(demo: dict[str, Any]) -> None:

@@ -14,7 +14,7 @@ import pytest
 
 from ctwatch import evaluate, warehouse
 from ctwatch.evaluate import Basis, Incident, IncidentStatus, Status, Verdict
-from ctwatch.sources.bugzilla import Bug
+from ctwatch.sources.bugzilla import Bug, BugComment
 from ctwatch.warehouse import observations
 from ctwatch.x509.model import CertKind
 from tests.evaluate.conftest import CONFIG, EXPIRES, ROOT_SHA, ROOT_SUBJECT, ccadb, observe, utc
@@ -93,12 +93,43 @@ def _add(
         warehouse.store_findings(con, [_Finding(der, RULE)], as_of=utc(2026, 1, 1))
 
 
+BUG_ID = 1652610
+ASSIGNEE = "ca-compliance@secom.example"
+
+
 def _bug(last_change: datetime) -> Bug:
     return Bug(
-        bug_id=1652610, summary="SECOM: Delayed Revocation of CA Certificate with OCSP EKU Issue",
+        bug_id=BUG_ID, summary="SECOM: Delayed Revocation of CA Certificate with OCSP EKU Issue",
         whiteboard="[ca-revocation-delay]", product="CA Program", component="CA Certificate Compliance",
-        status="ASSIGNED", resolution=None, creation_time=utc(2020, 7, 15), last_change_time=last_change,
+        status="ASSIGNED", resolution=None, assigned_to=ASSIGNEE, creator=ASSIGNEE,
+        creation_time=utc(2020, 7, 15), last_change_time=last_change,
         revocation_delay_tags=("ca-revocation-delay",), ca_owner=OWNER,
+    )  # fmt: skip
+
+
+def _comment(count: int, creator: str, at: datetime) -> BugComment:
+    return BugComment(BUG_ID * 100 + count, BUG_ID, count, creator, at, is_private=False)
+
+
+def _bugzilla(con: Any) -> None:
+    """Searches on 08-20, 09-01 and 09-20; comment fetches on 08-20 and 09-01 (incremental). The
+    CA's updates: 07-15 (the description), 07-20, 08-01, 08-30; a root-program comment on 07-25."""
+    for observed, changed in [((8, 20), (8, 1)), ((9, 1), (8, 30)), ((9, 20), (8, 30))]:
+        observations.store_bugs(
+            con, [_bug(utc(2020, *changed))], observed_at=utc(2020, *observed), location="t"
+        )
+    early = [
+        _comment(0, ASSIGNEE, utc(2020, 7, 15)),
+        _comment(1, ASSIGNEE, utc(2020, 7, 20)),
+        _comment(2, "root-program@example.org", utc(2020, 7, 25)),
+        _comment(3, ASSIGNEE, utc(2020, 8, 1)),
+    ]
+    observations.store_bug_comments(
+        con, BUG_ID, early, [], fetched_at=utc(2020, 8, 20), new_since=None, location="t"
+    )
+    observations.store_bug_comments(
+        con, BUG_ID, [_comment(4, ASSIGNEE, utc(2020, 8, 30))], [], fetched_at=utc(2020, 9, 1),
+        new_since=utc(2020, 8, 1), location="t",
     )  # fmt: skip
 
 
@@ -123,9 +154,7 @@ def warehouse_file(tmp_path: Path, config_file: Path) -> Path:
         ccadb(con, {ON_TIME: "JPRS", LATE: "JPRS", OVERDUE: None, EXPIRED: None})
         observe(con, ON_TIME, claimed=utc(2020, 7, 7), first=utc(2020, 7, 7, 6), absent=utc(2020, 7, 7))
         observe(con, LATE, claimed=utc(2020, 9, 15), first=utc(2020, 9, 15, 6), absent=utc(2020, 9, 15))
-        # searches: 2020-08-20 saw no change since 2020-08-01 (19 days); 2020-09-01 a recent change
-        observations.store_bugs(con, [_bug(utc(2020, 8, 1))], observed_at=utc(2020, 8, 20), location="t")
-        observations.store_bugs(con, [_bug(utc(2020, 8, 30))], observed_at=utc(2020, 9, 1), location="t")
+        _bugzilla(con)
         config = evaluate.load_config(config_file)
         evaluate.evaluate(con, EVALUATED_AS_OF, config=config, now=utc(2026, 1, 1))
     finally:

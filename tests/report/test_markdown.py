@@ -2,25 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from ctwatch.evaluate import Basis, Status
-from ctwatch.report.bugs import BugSighting, LinkedBug, Silence
+from ctwatch.report.bugs import BugSighting, Gap, LinkedBug, Rhythm, Unchecked
 from ctwatch.report.markdown import ReportInputs, incident_markdown
 from ctwatch.report.progress import counts, delays, monthly_progress
+from ctwatch.sources.bugzilla import BugComment
 from tests.evaluate.conftest import utc
 from tests.report.conftest import make_incident, make_verdict
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def _markdown(*verdicts, **incident_changes) -> str:  # type: ignore[no-untyped-def]
+def _markdown(*verdicts, bugs=(), **incident_changes) -> str:  # type: ignore[no-untyped-def]
     incident = make_incident(**incident_changes)
     as_of = utc(2020, 9, 1)
     return incident_markdown(
         ReportInputs(
-            incident=incident, verdicts=verdicts, key_groups=(), bugs=(),
+            incident=incident, verdicts=verdicts, key_groups=(), bugs=bugs,
             months=tuple(monthly_progress(incident, verdicts, as_of)), counts=counts(verdicts),
             delays=delays(verdicts), as_of=as_of, evaluated_as_of=as_of, certificate_list_file="appendix.csv",
         )
@@ -76,13 +78,97 @@ def test_estimate_without_a_plan_says_so() -> None:
     assert "completed: not given: no planned date for 1 of 1 certificate(s)" in text
 
 
-def test_silences_count_only_open_bugs_unchanged_over_seven_days() -> None:
-    def seen(day: int, changed_day: int, status: str = "ASSIGNED") -> BugSighting:
-        return BugSighting(utc(2020, 8, day), status, None, utc(2020, 8, changed_day))
+ASSIGNEE = "ca-rep@example.org"
+FILED = utc(2020, 8, 1)
 
-    bug = LinkedBug(
-        bug_id=1, summary="x", creation_time=utc(2020, 7, 15), how_linked="test",
-        sightings=(seen(8, 1), seen(9, 1), seen(12, 1), seen(13, 12), seen(30, 1, "RESOLVED")),
+
+def _seen(
+    day: int, status: str = "ASSIGNED", *, changed: int | None = None, assignee: str | None = ASSIGNEE
+) -> BugSighting:
+    return BugSighting(utc(2020, 8, day), status, None, assignee, utc(2020, 8, changed) if changed else None)
+
+
+def _comment(at: datetime, creator: str = ASSIGNEE, *, private: bool = False) -> BugComment:
+    return BugComment(int(at.timestamp()), 1, 0, creator, at, private)
+
+
+def _bug(*comments: BugComment, sightings: tuple[BugSighting, ...], fetched_day: int | None) -> LinkedBug:
+    return LinkedBug(
+        bug_id=1, summary="x", creation_time=FILED, how_linked="test", sightings=sightings,
+        comments=comments, comments_fetched_at=utc(2020, 8, fetched_day) if fetched_day else None,
     )  # fmt: skip
-    # 08-08 is exactly 7 days after the change (kept); 08-09 and 08-12 are the same silence
-    assert bug.silences() == [Silence(utc(2020, 8, 1), utc(2020, 8, 12))]
+
+
+def _rhythm(bug: LinkedBug) -> Rhythm:
+    rhythm = bug.rhythm()
+    assert isinstance(rhythm, Rhythm)
+    return rhythm
+
+
+def test_a_gap_of_exactly_seven_days_is_kept_one_minute_more_is_not() -> None:
+    on_time = _comment(utc(2020, 8, 8))  # 7 d after the filing
+    late = _comment(utc(2020, 8, 15, 0, 1))  # 7 d 1 min after that
+    rhythm = _rhythm(_bug(on_time, late, sightings=(_seen(16),), fetched_day=16))
+    assert rhythm.updates == (utc(2020, 8, 8), utc(2020, 8, 15, 0, 1))
+    assert [(g.start, g.end, g.open_ended, g.too_long) for g in rhythm.gaps] == [
+        (FILED, utc(2020, 8, 8), False, False),
+        (utc(2020, 8, 8), utc(2020, 8, 15, 0, 1), False, True),
+        (utc(2020, 8, 15, 0, 1), utc(2020, 8, 16), True, False),
+    ]
+    assert not rhythm.kept
+    assert _rhythm(_bug(on_time, _comment(utc(2020, 8, 15)), sightings=(_seen(16),), fetched_day=16)).kept
+
+
+def test_only_public_comments_by_the_assignee_are_updates() -> None:
+    comments = (
+        _comment(utc(2020, 8, 5), "root-program@example.org"),
+        _comment(utc(2020, 8, 6), private=True),
+        _comment(utc(2020, 8, 10), ASSIGNEE.upper()),  # logins are e-mail addresses: any case
+    )
+    rhythm = _rhythm(_bug(*comments, sightings=(_seen(11),), fetched_day=11))
+    assert rhythm.updates == (utc(2020, 8, 10),)
+    assert rhythm.longest == Gap(FILED, utc(2020, 8, 10), open_ended=False)  # 9 d
+    assert not rhythm.kept
+
+
+def test_the_gap_after_the_last_update_counts_only_while_the_bug_is_open() -> None:
+    update = _comment(utc(2020, 8, 2))
+    closed = _rhythm(_bug(update, sightings=(_seen(5), _seen(20, "RESOLVED")), fetched_day=20))
+    assert closed.checked_until == utc(2020, 8, 5)  # the latest search that saw it open
+    assert closed.gaps[-1] == Gap(utc(2020, 8, 2), utc(2020, 8, 5), open_ended=True)
+    assert closed.kept
+    still_open = _rhythm(_bug(update, sightings=(_seen(5), _seen(20)), fetched_day=20))
+    assert still_open.gaps[-1] == Gap(utc(2020, 8, 2), utc(2020, 8, 20), open_ended=True)  # 18 d
+    assert not still_open.kept
+
+
+def test_comments_are_known_to_a_later_search_that_saw_no_change() -> None:
+    update = _comment(utc(2020, 8, 9))
+    sightings = (_seen(10, changed=9), _seen(14, changed=9), _seen(25, changed=21))
+    bug = _bug(update, sightings=sightings, fetched_day=10)
+    # 08-14 saw no change since the 08-10 fetch; 08-25 saw one (08-21): its comments are unknown
+    assert bug.comments_known_until() == utc(2020, 8, 14)
+    assert _rhythm(bug).gaps[-1] == Gap(utc(2020, 8, 9), utc(2020, 8, 14), open_ended=True)
+
+
+def test_a_rhythm_that_cannot_be_checked_says_why() -> None:
+    assert _bug(sightings=(_seen(5),), fetched_day=None).rhythm() is Unchecked.NEVER_FETCHED
+    assert (
+        _bug(sightings=(_seen(5), _seen(6, assignee=None)), fetched_day=6).rhythm() is Unchecked.NO_ASSIGNEE
+    )
+    assert _bug(sightings=(_seen(5, "RESOLVED"),), fetched_day=5).rhythm() is Unchecked.NEVER_SEEN_OPEN
+
+
+def test_incident_markdown_states_each_bugs_rhythm() -> None:
+    kept = _bug(_comment(FILED), _comment(utc(2020, 8, 8)), sightings=(_seen(9),), fetched_day=9)
+    unknown = dataclasses.replace(_bug(sightings=(_seen(9),), fetched_day=None), bug_id=2)
+    text = _markdown(bugs=(kept, unknown))
+    lines = text.split("## Bugzilla updates (7-day rhythm)\n", 1)[1].split("\n## ", 1)[0].splitlines()
+    seen = "x (filed 2020-08-01 00:00 UTC, ASSIGNED as of 2020-08-09 00:00 UTC; test; 1 search(es) seen)"
+    assert lines[3:] == [
+        f"- Bug 1: {seen}",
+        "  - CA updates (public comments by the assignee `ca-rep@example.org`) from the filing to "
+        "2020-08-09 00:00 UTC: 2; longest gap 7 d; 7-day rhythm kept",
+        f"- Bug 2: {seen}",
+        "  - 7-day rhythm not checked: ctwatch never fetched the bug's comments",
+    ]

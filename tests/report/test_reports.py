@@ -81,10 +81,20 @@ def test_incident_markdown_from_the_evaluation(out: Path) -> None:
     assert "| 2020-07 | 2020-08-01 00:00 UTC | 4 | 1 | 1 | 3 | 0 |" in text
     assert "| 2020-10 | 2020-11-01 00:00 UTC | 4 | 2 | 2 | 1 | 1 |" in text
     assert "| 2020-12 | 2021-01-01 00:00 UTC | 4 | 2 | 2 | 1 | 1 |" in text
-    # bug 1652610 linked by owner and whiteboard tag; the 2020-08-20 search saw 19 days unchanged
-    assert "Bug 1652610" in text
-    assert "rhythm not kept: no change from 2020-08-01 00:00 UTC to at least 2020-08-20 00:00 UTC" in text
-    assert "comment times are not known here" in text
+    # bug 1652610 linked by owner and whiteboard tag; the CA's updates 07-15, 07-20, 08-01, 08-30
+    # (not the root-program comment of 07-25); comments known to 09-20: fetched 09-01, and the
+    # 09-20 search saw no change since 08-30
+    (bug_line,) = [line for line in text.splitlines() if line.startswith("- Bug 1652610: ")]
+    assert "(filed 2020-07-15 00:00 UTC, ASSIGNED as of 2020-09-20 00:00 UTC; " in bug_line
+    assert bug_line.endswith("3 search(es) seen)")
+    rhythm = text.split(bug_line + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert rhythm == [
+        "  - CA updates (public comments by the assignee `ca-compliance@secom.example`) from the filing "
+        "to 2020-09-20 00:00 UTC: 4; longest gap 29 d; 7-day rhythm not kept",
+        "  - no update by the CA from 2020-07-20 00:00 UTC to 2020-08-01 00:00 UTC (12 d)",
+        "  - no update by the CA from 2020-08-01 00:00 UTC to 2020-08-30 00:00 UTC (29 d)",
+        "  - no update by the CA from 2020-08-30 00:00 UTC to at least 2020-09-20 00:00 UTC (21 d)",
+    ]
     progress = (out / FOLDER / "progress.csv").read_bytes()
     assert progress.splitlines()[1:3] == [
         b"2020-07,2020-08-01T00:00:00Z,4,1,1,3,0", b"2020-08,2020-09-01T00:00:00Z,4,1,1,3,0",

@@ -452,8 +452,22 @@ def test_bugzilla_search_and_comments_as_of(sim: SimulatorRunning) -> None:
     resolved = fetch_json(base + "&creation_time=2020-07-01T00:00:00Z")["bugs"]
     assert [(b["id"], b["status"]) for b in resolved] == [(1650910, "RESOLVED"), (1651234, "ASSIGNED")]
     assert resolved[0]["last_change_time"] == "2020-08-10T00:00:00Z"
+    # the assignee (default) is the CA's representative; the reporter is Bugzilla's `creator`
+    assert [(b["assigned_to"], b["creator"]) for b in resolved] == [
+        ("ca-representative@sim.example", "ca-representative@sim.example"),
+        ("ca-representative@sim.example", "root-program@sim.example"),
+    ]
     comments = fetch_json(sim.base_url + "/bugzilla/rest/bug/1650910/comment", as_of="2020-07-05T00:00:00Z")
     assert [c["text"] for c in comments["bugs"]["1650910"]["comments"]] == ["Incident report to follow."]
+    # new_since: only comments created after it (2020-07-07T06:00 is not), numbered as in the bug
+    newer = fetch_json(
+        sim.base_url + "/bugzilla/rest/bug/1650910/comment?new_since=2020-07-07T06:00:00Z",
+        as_of="2020-07-20T00:00:00Z",
+    )["bugs"]["1650910"]["comments"]
+    assert [(c["count"], c["creation_time"]) for c in newer] == [
+        (2, "2020-07-10T08:00:00Z"),
+        (3, "2020-07-17T08:00:00Z"),
+    ]
     assert fetch(sim.base_url + "/bugzilla/rest/bug/1651234/comment", as_of="2020-07-01T00:00:00Z")[0] == 404
 
 

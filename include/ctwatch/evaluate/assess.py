@@ -16,6 +16,7 @@ import duckdb
 
 from ctwatch import rules
 from ctwatch.evaluate.config import KEY_DESTRUCTION_RULES, DeclaredIncident, EvaluationConfig, TrustScope
+from ctwatch.evaluate.links import AUTOMATIC, bug_link
 from ctwatch.evaluate.model import (
     Assessment,
     Disagreement,
@@ -271,14 +272,17 @@ def _clock(  # noqa: PLR0917 - one call site, each argument a different evidence
     for bug in bugs:
         created = utc_or_none(bug["creation_time"])
         assert created is not None  # NOT NULL column
-        explicit = bug["bug_id"] in linked_ids
-        automatic = (
-            bug["ca_owner"] == owner
-            and bool(bug["revocation_delay_tags"])
-            and (earliest_issued is None or created >= earliest_issued)
+        how = bug_link(
+            bug["bug_id"],
+            bug["ca_owner"],
+            bool(bug["revocation_delay_tags"]),
+            owner=owner,
+            configured_ids=linked_ids,
         )
-        if explicit or automatic:
-            how = "linked in the configuration" if explicit else "same CA owner, revocation-delay whiteboard"
+        # an unlisted bug filed before the certificates existed is about something else
+        if how == AUTOMATIC and earliest_issued is not None and created < earliest_issued:
+            continue
+        if how is not None:
             candidates.append(
                 _Clock(created, "bugzilla_filing", f"Bugzilla {bug['bug_id']}: {bug['summary']} ({how})")
             )

@@ -15,7 +15,7 @@ from typing import Final
 
 from ctwatch.alerts.format import escape_markdown, format_delay, markdown_literal
 from ctwatch.evaluate import Basis, Incident, KeyGroupStatus, Verdict
-from ctwatch.report.bugs import UPDATE_INTERVAL, LinkedBug
+from ctwatch.report.bugs import UPDATE_INTERVAL, LinkedBug, Unchecked
 from ctwatch.report.progress import NOT_YET_REVOKED, Counts, Delays, MonthRow, clocked, revoked_at
 
 # Above this many revocations the timeline gives one line per day instead of one per certificate.
@@ -204,15 +204,36 @@ def _progress(inputs: ReportInputs) -> list[str]:
     ]
 
 
+def _bug_rhythm(bug: LinkedBug) -> list[str]:
+    rhythm = bug.rhythm()
+    if isinstance(rhythm, Unchecked):
+        return [f"  - 7-day rhythm not checked: {rhythm.value}"]
+    longest = rhythm.longest
+    lines = [
+        f"  - CA updates (public comments by the assignee {markdown_literal(rhythm.assignee)}) from the "
+        f"filing to {when(rhythm.checked_until)}: {len(rhythm.updates)}; longest gap "
+        f"{_delay(longest.length if longest is not None else None)}; "
+        f"7-day rhythm {'kept' if rhythm.kept else 'not kept'}"
+    ]
+    for gap in rhythm.gaps:
+        if gap.too_long:
+            end = f"at least {when(gap.end)}" if gap.open_ended else when(gap.end)
+            lines.append(
+                f"  - no update by the CA from {when(gap.start)} to {end} ({format_delay(gap.length)})"
+            )
+    return lines
+
+
 def _rhythm(inputs: ReportInputs) -> list[str]:
     lines = ["## Bugzilla updates (7-day rhythm)", ""]
     if not inputs.bugs:
         return [*lines, "No bug linked."]
     lines += [
-        "ctwatch stores each Bugzilla search's bug fields, not the comments: the CA's own comment "
-        "times are not known here. A search that saw no change for more than "
-        f"{UPDATE_INTERVAL.days} days proves the rhythm was broken then; no such search proves "
-        "nothing about the CA's own updates.",
+        "CCADB IRG v3.2: a revocation-delay report MUST be updated no less frequently than every "
+        f"{UPDATE_INTERVAL.days} days. The CA's updates are the public comments by the bug's assignee "
+        "(the CA's representative), checked from the filing time, update to update, up to where "
+        "ctwatch knows the comments (its latest comment fetch, or a later search that saw no change "
+        "since); the gap after the last update only while a search saw the bug open.",
         "",
     ]
     for bug in inputs.bugs:
@@ -223,14 +244,7 @@ def _rhythm(inputs: ReportInputs) -> list[str]:
             f"{escape_markdown(state)} as of {when(latest.observed_at)}; {escape_markdown(bug.how_linked)}; "
             f"{len(bug.sightings)} search(es) seen)"
         )
-        silences = bug.silences()
-        if not silences:
-            lines.append("  - no search saw the open bug unchanged for more than 7 days")
-        for silence in silences:
-            lines.append(
-                f"  - rhythm not kept: no change from {when(silence.last_change_time)} to at least "
-                f"{when(silence.observed_at)} ({format_delay(silence.length)})"
-            )
+        lines += _bug_rhythm(bug)
     return lines
 
 

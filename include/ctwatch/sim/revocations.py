@@ -133,6 +133,11 @@ class RootStatus:
     trust_bits: str = "Websites"
 
 
+# The assignee of a simulated bug and the author of its comments unless a scenario names others.
+CA_REPRESENTATIVE = "ca-representative@sim.example"
+REPORTER = "reporter@sim.example"
+
+
 @dataclass(frozen=True, slots=True)
 class Comment:
     at: datetime
@@ -150,6 +155,8 @@ class Bug:
     resolved_at: datetime | None
     product: str
     component: str
+    assigned_to: str  # the CA's representative
+    reporter: str  # Bugzilla's `creator`
     comments: tuple[Comment, ...]
 
     def status_as_of(self, moment: datetime) -> tuple[str, str]:
@@ -255,7 +262,7 @@ def _bug(table: dict[str, Any], where: str) -> Bug:
         Comment(
             _time(_require(c, "at", where), where),
             str(_require(c, "text", where)),
-            str(c.get("creator", "ca-representative@sim.example")),
+            str(c.get("creator", CA_REPRESENTATIVE)),
         )
         for c in table.get("comments", [])
     )
@@ -268,6 +275,8 @@ def _bug(table: dict[str, Any], where: str) -> Bug:
         resolved_at=_opt_time(table.get("resolved_at"), where),
         product=str(table.get("product", "CA Program")),
         component=str(table.get("component", "CA Certificate Compliance")),
+        assigned_to=str(table.get("assigned_to", CA_REPRESENTATIVE)),
+        reporter=str(table.get("reporter", REPORTER)),
         comments=comments,
     )
 

@@ -533,7 +533,7 @@ class Simulator:
             return _json(services.bugzilla_bugs(revocations, query, moment))
         if len(parts) == 5 and parts[:3] == ["bugzilla", "rest", "bug"] and parts[4] == "comment":
             answer = services.bugzilla_comments(
-                revocations, int(parts[3]) if parts[3].isdigit() else -1, moment
+                revocations, int(parts[3]) if parts[3].isdigit() else -1, query, moment
             )
             if answer is None:
                 raise HttpError(404, f"Bug #{parts[3]} does not exist.")
@@ -590,6 +590,9 @@ def _flip_note_signature(note: bytes) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes: with Nagle on, the body waited ~40 ms for the
+    # client's delayed ACK on every keep-alive response (measured: 50 OCSP queries 2.8 s -> 0.8 s).
+    disable_nagle_algorithm = True
     simulator: Simulator
 
     def do_GET(self) -> None:

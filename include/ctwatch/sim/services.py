@@ -413,6 +413,8 @@ def bugzilla_bugs(world: RevocationWorld, query: dict[str, list[str]], moment: d
             "resolution": resolution,
             "product": bug.product,
             "component": bug.component,
+            "assigned_to": bug.assigned_to,
+            "creator": bug.reporter,
             "is_open": status != "RESOLVED",
         }
         bugs.append({k: v for k, v in record.items() if not fields or k in fields})
@@ -422,7 +424,12 @@ def bugzilla_bugs(world: RevocationWorld, query: dict[str, list[str]], moment: d
     return {"bugs": bugs[offset : offset + limit] if limit else bugs[offset:]}
 
 
-def bugzilla_comments(world: RevocationWorld, bug_id: int, moment: datetime) -> dict[str, Any] | None:
+def bugzilla_comments(
+    world: RevocationWorld, bug_id: int, query: dict[str, list[str]], moment: datetime
+) -> dict[str, Any] | None:
+    """`/rest/bug/<id>/comment[?new_since=]`: the comments made by `moment` (with `new_since`, only
+    those created after it); None for a bug not filed by then."""
+    new_since = _bz_time(query.get("new_since", [""])[0])
     for bug in world.bugs:
         if bug.id == bug_id and bug.creation_time <= moment:
             comments = [
@@ -437,6 +444,7 @@ def bugzilla_comments(world: RevocationWorld, bug_id: int, moment: datetime) -> 
                     "is_private": False,
                 }
                 for count, comment in enumerate(c for c in bug.comments if c.at <= moment)
+                if new_since is None or comment.at > new_since
             ]
             return {"bugs": {str(bug.id): {"comments": comments}}, "comments": {}}
     return None

@@ -2,6 +2,9 @@
 and the CA owner each bug is about. A bug's creation time is when the CA was demonstrably made
 aware in public, so it may start a revocation clock (ctwatch.evaluate decides).
 
+A bug's comments (`fetch_comments`: who wrote each and when, not the text) show whether the CA kept
+the IRG update rhythm: the assignee of a CA-compliance bug is the CA's representative.
+
 Whiteboard tags (domain-spec §1.6): `[ca-revocation-delay]`, `[leaf-revocation-delay]`, the 2020
 spellings `[delayed-revocation-ca]` / `[delayed-revocation-leaf]`, and the bare `revocation-delay`.
 """
@@ -10,15 +13,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ctwatch.revocation.model import RecordError, parse_utc
 from ctwatch.sources.http import BodyError, HttpClient, join_url
 
-INCLUDE_FIELDS = "id,summary,whiteboard,status,resolution,creation_time,last_change_time,product,component"
+INCLUDE_FIELDS = (
+    "id,summary,whiteboard,status,resolution,creation_time,last_change_time,product,component,"
+    "assigned_to,creator"
+)
+COMMENT_FIELDS = "id,bug_id,count,creator,creation_time,is_private"  # the text is not needed
 _TAG = re.compile(r"\[([^\[\]]+)\]|(\S+)")
 _DELAY_TAG = re.compile(r"(?:.*-)?revocation-delay|delayed-revocation-.+", re.IGNORECASE)
 PAGE_SIZE = 500
@@ -33,10 +40,22 @@ class Bug:
     component: str | None
     status: str | None
     resolution: str | None
+    assigned_to: str | None  # the assignee's login: for a CA-compliance bug, the CA's representative
+    creator: str | None  # the reporter's login
     creation_time: datetime
     last_change_time: datetime | None
     revocation_delay_tags: tuple[str, ...]
     ca_owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class BugComment:
+    comment_id: int  # unique across Bugzilla
+    bug_id: int
+    count: int  # the comment's number in its bug; 0 is the description the reporter filed
+    creator: str  # login of the author
+    creation_time: datetime
+    is_private: bool  # visible to insiders only: not a public update
 
 
 def revocation_delay_tags(whiteboard: str) -> tuple[str, ...]:
@@ -61,6 +80,15 @@ def match_ca_owner(summary: str, owner_names: Sequence[str]) -> str | None:
     return None
 
 
+def _login(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise TypeError(f"{key} must be a string")
+    return value
+
+
 def _bug(raw: dict[str, Any], owner_names: Sequence[str]) -> Bug:
     whiteboard = str(raw.get("whiteboard") or "")
     summary = str(raw.get("summary") or "")
@@ -73,6 +101,8 @@ def _bug(raw: dict[str, Any], owner_names: Sequence[str]) -> Bug:
         component=raw.get("component"),
         status=raw.get("status"),
         resolution=raw.get("resolution") or None,
+        assigned_to=_login(raw, "assigned_to"),
+        creator=_login(raw, "creator"),
         creation_time=parse_utc(str(raw["creation_time"])),
         last_change_time=parse_utc(str(last_change)) if last_change else None,
         revocation_delay_tags=revocation_delay_tags(whiteboard),
@@ -127,3 +157,67 @@ def search_bugs(
         if len(page) < PAGE_SIZE:
             return bugs, errors
         offset += PAGE_SIZE
+
+
+def _integer(raw: dict[str, Any], key: str) -> int:
+    value = raw[key]
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{key} must be an integer")
+    return value
+
+
+def _comment(raw: Any, bug_id: int) -> BugComment:
+    if not isinstance(raw, dict):
+        raise TypeError(f"a comment is a JSON object, not {type(raw).__name__}")
+    if _integer(raw, "bug_id") != bug_id:
+        raise ValueError(f"a comment of bug {raw['bug_id']} in the answer for bug {bug_id}")
+    creator, is_private = raw["creator"], raw["is_private"]
+    if not isinstance(creator, str) or not creator:
+        raise TypeError("creator must be a non-empty string")
+    if not isinstance(is_private, bool):
+        raise TypeError("is_private must be a boolean")
+    return BugComment(
+        comment_id=_integer(raw, "id"),
+        bug_id=bug_id,
+        count=_integer(raw, "count"),
+        creator=creator,
+        creation_time=parse_utc(str(raw["creation_time"])),
+        is_private=is_private,
+    )
+
+
+def _comments_decoder(bug_id: int) -> Callable[[bytes], list[Any]]:
+    def decode(body: bytes) -> list[Any]:
+        try:
+            comments = json.loads(body)["bugs"][str(bug_id)]["comments"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BodyError(f"not a Bugzilla comment list of bug {bug_id}: {exc!r}") from exc
+        if not isinstance(comments, list):
+            raise BodyError("'comments' is not a list")
+        return comments
+
+    return decode
+
+
+def comments_url(rest_url: str, bug_id: int) -> str:
+    return join_url(rest_url, f"bug/{bug_id}/comment")
+
+
+def fetch_comments(
+    client: HttpClient, rest_url: str, bug_id: int, *, new_since: datetime | None = None
+) -> tuple[list[BugComment], list[RecordError]]:
+    """The comments of one bug (with `new_since`: only those created after it, Bugzilla's own
+    filter). Malformed comment objects are returned as errors; an unusable body raises FetchError."""
+    params: dict[str, str | int] = {"include_fields": COMMENT_FIELDS}
+    if new_since is not None:
+        params["new_since"] = new_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    raw_comments = client.get(comments_url(rest_url, bug_id), _comments_decoder(bug_id), params=params)
+    comments: list[BugComment] = []
+    errors: list[RecordError] = []
+    for position, raw in enumerate(raw_comments):
+        try:
+            comments.append(_comment(raw, bug_id))
+        except (KeyError, TypeError, ValueError) as exc:
+            ref = raw.get("id", f"#{position}") if isinstance(raw, dict) else f"#{position}"
+            errors.append(RecordError(f"bug {bug_id} comment {ref}", f"{type(exc).__name__}: {exc}"))
+    return comments, errors

@@ -1,5 +1,6 @@
-"""Revocation sources in the warehouse: snapshots, sightings, CCADB records, Bugzilla bugs, and the
-revocation_observations derived from them. Values are bound; SQL lives in sql/sources/."""
+"""Revocation sources in the warehouse: snapshots, sightings, CCADB records, Bugzilla bugs and
+comments, and the revocation_observations derived from them. Values are bound; SQL lives in
+sql/sources/."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ctwatch.revocation.model import RecordError
+from ctwatch.timeutil import utc_or_none
 from ctwatch.warehouse._db import row_count, transaction
-from ctwatch.warehouse.sqlfiles import load_sql
+from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
 if TYPE_CHECKING:
     from ctwatch.revocation.model import Snapshot
-    from ctwatch.sources.bugzilla import Bug
+    from ctwatch.sources.bugzilla import Bug, BugComment
     from ctwatch.sources.ccadb import CcadbRecord
     from ctwatch.warehouse.crl_archive import ArchiveFinding
 
@@ -185,6 +187,8 @@ def store_bugs(
         "component": [b.component for b in bugs],
         "status": [b.status for b in bugs],
         "resolution": [b.resolution for b in bugs],
+        "assigned_to": [b.assigned_to for b in bugs],
+        "creator": [b.creator for b in bugs],
         "creation_time": [b.creation_time for b in bugs],
         "last_change_time": [b.last_change_time for b in bugs],
         "revocation_delay_tags": [list(b.revocation_delay_tags) for b in bugs],
@@ -192,6 +196,85 @@ def store_bugs(
     }
     params = {**batch, "observed_at": observed_at, "location": location}
     return row_count(con.execute(load_sql("sources/insert_bugzilla_bugs"), params))
+
+
+@dataclass(frozen=True, slots=True)
+class CommentFetch:
+    """The latest complete comment fetch of a bug at or before some time."""
+
+    fetched_at: datetime  # every comment created by then is known
+    newest_comment_at: datetime | None  # None: the bug had no comment then
+
+
+def store_bug_comments(
+    con: duckdb.DuckDBPyConnection,
+    bug_id: int,
+    comments: Sequence[BugComment],
+    errors: Sequence[RecordError],
+    *,
+    fetched_at: datetime,
+    new_since: datetime | None,
+    location: str,
+) -> int:
+    """Record one fetch of a bug's comments, its comments and its malformed ones (errors), all or
+    nothing; return how many comments were new. A comment fetched again is not repeated."""
+    if fetched_at.tzinfo is None:
+        raise ValueError("fetched_at must be timezone-aware")
+    if any(c.bug_id != bug_id for c in comments):
+        raise ValueError(f"comments of another bug in a fetch of bug {bug_id}")
+    unique = {c.comment_id: c for c in comments}
+    ordered = [unique[k] for k in sorted(unique)]
+    with transaction(con):
+        before = _count_comments(con, bug_id)
+        if ordered:
+            con.execute(
+                load_sql("sources/insert_bugzilla_comments"),
+                {
+                    "bug_id": bug_id,
+                    "comment_id": [c.comment_id for c in ordered],
+                    "count": [c.count for c in ordered],
+                    "creator": [c.creator for c in ordered],
+                    "creation_time": [c.creation_time for c in ordered],
+                    "is_private": [c.is_private for c in ordered],
+                    "observed_at": fetched_at,
+                    "location": location,
+                },
+            )
+        con.execute(
+            load_sql("sources/insert_bugzilla_comment_fetch"),
+            {
+                "bug_id": bug_id,
+                "fetched_at": fetched_at,
+                "new_since": new_since,
+                "comments_returned": len(comments),
+                "record_errors": len(errors),
+                "newest_returned": max((c.creation_time for c in ordered), default=None),
+                "location": location,
+            },
+        )
+        if errors:
+            _insert_errors(
+                con, None, source="bugzilla", location=location, errors=errors, recorded_at=fetched_at
+            )
+        return _count_comments(con, bug_id) - before
+
+
+def _count_comments(con: duckdb.DuckDBPyConnection, bug_id: int) -> int:
+    row = con.execute(
+        "SELECT count(*) FROM bugzilla_comments WHERE bug_id = $bug_id", {"bug_id": bug_id}
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def comment_fetches(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[int, CommentFetch]:
+    """Per bug, the latest complete comment fetch at or before `as_of` (bugs never fetched: absent)."""
+    return {
+        int(row["bug_id"]): CommentFetch(
+            fetched_at=row["fetched_at"].astimezone(UTC),
+            newest_comment_at=utc_or_none(row["newest_comment_at"]),
+        )
+        for row in query_dicts(con, "sources/bugzilla_comment_fetches_as_of", {"as_of": as_of})
+    }
 
 
 def ccadb_owner_names(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -1,7 +1,7 @@
 -- Bugs as one search saw them; the same bug seen again at the same time is not repeated.
 INSERT INTO bugzilla_bugs (
     bug_id, observed_at, summary, whiteboard, product, component, status, resolution,
-    creation_time, last_change_time, revocation_delay_tags, ca_owner, location
+    assigned_to, creator, creation_time, last_change_time, revocation_delay_tags, ca_owner, location
 )
 WITH batch AS (
     SELECT
@@ -12,6 +12,8 @@ WITH batch AS (
         unnest($component::VARCHAR[]) AS component,
         unnest($status::VARCHAR[]) AS status,
         unnest($resolution::VARCHAR[]) AS resolution,
+        unnest($assigned_to::VARCHAR[]) AS assigned_to,
+        unnest($creator::VARCHAR[]) AS creator,
         unnest($creation_time::TIMESTAMPTZ[]) AS creation_time,
         unnest($last_change_time::TIMESTAMPTZ[]) AS last_change_time,
         unnest($revocation_delay_tags::VARCHAR[][]) AS revocation_delay_tags,
@@ -19,7 +21,7 @@ WITH batch AS (
 )
 SELECT
     b.bug_id, $observed_at, b.summary, b.whiteboard, b.product, b.component, b.status, b.resolution,
-    b.creation_time, b.last_change_time, b.revocation_delay_tags, b.ca_owner, $location
+    b.assigned_to, b.creator, b.creation_time, b.last_change_time, b.revocation_delay_tags, b.ca_owner, $location
 FROM batch AS b
 WHERE NOT EXISTS (
     SELECT 1 FROM bugzilla_bugs AS x WHERE x.bug_id = b.bug_id AND x.observed_at = $observed_at

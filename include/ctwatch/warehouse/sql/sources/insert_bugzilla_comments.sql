@@ -1,0 +1,17 @@
+-- The comments one fetch returned: new ones are added; one seen before keeps its row, with the
+-- earlier first observation (a backfill may fetch an earlier as-of after a later one).
+INSERT INTO bugzilla_comments (
+    comment_id, bug_id, count, creator, creation_time, is_private, first_observed_at, location
+)
+SELECT
+    unnest($comment_id::BIGINT[]),
+    $bug_id,
+    unnest($count::INTEGER[]),
+    unnest($creator::VARCHAR[]),
+    unnest($creation_time::TIMESTAMPTZ[]),
+    unnest($is_private::BOOLEAN[]),
+    $observed_at,
+    $location
+ON CONFLICT (comment_id) DO UPDATE
+SET first_observed_at = excluded.first_observed_at, location = excluded.location
+WHERE excluded.first_observed_at < bugzilla_comments.first_observed_at;
