@@ -16,6 +16,7 @@ from airflow.timetables.interval import DeltaDataIntervalTimetable
 from ctwatch.evaluate import jobs
 from ctwatch.timeutil import parse_utc
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.runs import run_as_of
 from ctwatch_airflow.settings import data_dir, evaluation_config_file, interval_from_env, warehouse_path
 
 
@@ -35,7 +36,7 @@ from ctwatch_airflow.settings import data_dir, evaluation_config_file, interval_
 def evaluate_compliance() -> None:
     @task(pool=WAREHOUSE_POOL)
     def evaluate() -> dict[str, int]:
-        as_of = get_current_context()["data_interval_end"]
+        as_of = run_as_of(get_current_context())
         summary = jobs.evaluate_compliance(warehouse_path(), as_of, config_file=evaluation_config_file())
         return {
             "incidents": summary.incidents,
@@ -47,7 +48,7 @@ def evaluate_compliance() -> None:
     def report() -> dict[str, object]:
         # appendix.csv, incident.md and plots per incident, rewritten only where they changed
         context = get_current_context()
-        as_of = context["data_interval_end"]
+        as_of = run_as_of(context)
         reports_from = (context["dag_run"].conf or {}).get("reports_from")
         if reports_from and as_of < parse_utc(str(reports_from)):
             return {"skipped": f"reports are written from {reports_from} (run conf reports_from)"}

@@ -9,6 +9,7 @@ from airflow.timetables.interval import DeltaDataIntervalTimetable
 
 from ctwatch import jobs
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.runs import run_as_of
 from ctwatch_airflow.settings import warehouse_path
 
 
@@ -26,7 +27,7 @@ from ctwatch_airflow.settings import warehouse_path
 def evaluate_rules() -> None:
     @task(pool=WAREHOUSE_POOL)
     def evaluate() -> dict[str, int]:
-        as_of = get_current_context()["data_interval_end"]
+        as_of = run_as_of(get_current_context())
         summary = jobs.evaluate_rules(warehouse_path(), as_of)
         return {"certificates": summary.certificates, "findings": summary.findings}
 

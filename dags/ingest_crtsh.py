@@ -13,6 +13,7 @@ from ctwatch.evaluate.config import load_config
 from ctwatch.revocation import jobs
 from ctwatch.revocation.config import load_source_locations
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.runs import run_as_of
 from ctwatch_airflow.settings import evaluation_config_file, interval_from_env, warehouse_path
 
 
@@ -32,7 +33,7 @@ def ingest_crtsh() -> None:
         identities = [
             i.strip() for i in os.environ.get("CTWATCH_CRTSH_IDENTITIES", "").split(",") if i.strip()
         ]
-        end = get_current_context()["data_interval_end"]
+        end = run_as_of(get_current_context())
         summary = jobs.ingest_crtsh(warehouse_path(), load_source_locations(), identities, as_of=end)
         return {
             "rows": summary.rows,
@@ -42,7 +43,7 @@ def ingest_crtsh() -> None:
 
     @task(pool=WAREHOUSE_POOL)
     def bugs() -> dict[str, int]:
-        end = get_current_context()["data_interval_end"]
+        end = run_as_of(get_current_context())
         # the bugs declared incidents list get their comments fetched even without a delay tag
         declared = load_config(evaluation_config_file()).incidents
         linked = {bug_id for incident in declared for bug_id in incident.bug_ids}

@@ -20,6 +20,7 @@ from airflow.timetables.interval import DeltaDataIntervalTimetable
 
 from ctwatch.ingest import jobs
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.runs import run_as_of, run_interval
 from ctwatch_airflow.settings import data_dir, warehouse_path
 
 GOOGLE_LOG_LIST = "https://www.gstatic.com/ct/log_list/v3/log_list.json"
@@ -62,7 +63,7 @@ def ingest_ct_logs() -> None:
     def discover() -> str:
         context = get_current_context()
         backfill = context["dag_run"].run_type == "backfill"
-        window = (context["data_interval_start"], context["data_interval_end"]) if backfill else None
+        window = run_interval(context) if backfill else None
         return str(jobs.discover_logs(_config(context["params"], window), _run_dir()))
 
     @task(pool=WAREHOUSE_POOL)
@@ -87,7 +88,7 @@ def ingest_ct_logs() -> None:
     # range stays uncovered and is planned again by the next run.
     @task(pool=WAREHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
     def load(staged_files: list[str | None]) -> dict[str, int]:
-        as_of = get_current_context()["data_interval_end"]
+        as_of = run_as_of(get_current_context())
         paths = [Path(staged) for staged in staged_files if staged]
         summary = jobs.load_ranges(warehouse_path(), paths, as_of=as_of, run_dir=_run_dir())
         return {"entries": summary.entries, "leaf_rows": summary.leaf_rows, "findings": summary.findings}

@@ -20,6 +20,7 @@ from airflow.timetables.interval import DeltaDataIntervalTimetable
 from ctwatch.revocation import crl_jobs, jobs
 from ctwatch.revocation.config import load_source_locations
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.runs import run_as_of, run_interval
 from ctwatch_airflow.settings import data_dir, interval_from_env, warehouse_path
 
 
@@ -32,8 +33,7 @@ def _contains_midnight(start: datetime, end: datetime) -> bool:
 
 
 def _as_of() -> datetime:
-    end: datetime = get_current_context()["data_interval_end"]
-    return end
+    return run_as_of(get_current_context())
 
 
 @dag(
@@ -50,10 +50,11 @@ def ingest_revocations() -> None:
     @task(pool=WAREHOUSE_POOL)
     def daily_lists() -> dict[str, object]:
         context = get_current_context()
-        end = context["data_interval_end"]
-        if not _contains_midnight(context["data_interval_start"], end):
+        interval = run_interval(context)
+        # a run without a data interval (triggered without a logical date) refreshes everything
+        if interval is not None and not _contains_midnight(*interval):
             return {"skipped": "daily lists run in the interval that holds 00:00 UTC"}
-        summary = jobs.ingest_daily_lists(warehouse_path(), load_source_locations(), as_of=end)
+        summary = jobs.ingest_daily_lists(warehouse_path(), load_source_locations(), as_of=run_as_of(context))
         return {"snapshots": summary.snapshots, "fetch_errors": summary.fetch_errors}
 
     @task(pool=WAREHOUSE_POOL)

@@ -49,3 +49,23 @@ def test_evaluate_rules_dag_records_findings_as_of_the_interval_end(
     # A second run for the same interval changes nothing.
     dag.test(logical_date=logical_date)
     assert _findings(warehouse_file) == findings
+
+
+def test_a_run_triggered_without_a_logical_date_answers_as_of_its_trigger_time(
+    airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow 3 triggers manual runs without a logical date, hence without a data interval."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    warehouse_file = tmp_path / "warehouse.duckdb"
+    monkeypatch.setenv("CTWATCH_WAREHOUSE", str(warehouse_file))
+    jobs.import_certificate_files(warehouse_file, sorted((CA_CERTS / "ocsp_eku_positive").glob("*.pem")))
+    dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "evaluate_rules.py")).dags["evaluate_rules"]
+    for task in dag.tasks:
+        task.retries = 0  # a failure fails now instead of after the retry delays
+
+    run = dag.test(logical_date=None)
+
+    assert run.state == "success"
+    assert (run.logical_date, run.data_interval_end) == (None, None)
+    assert set(_findings(warehouse_file).values()) == {run.run_after}

@@ -42,15 +42,9 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorRunning]:
 
 
 def _write_sources_file(sim: SimulatorRunning, path: Path) -> Path:
-    base = sim.base_url.rstrip("/")
     lines = [
         "[revocation_sources]",
-        f'ccadb_all_records_url = "{base}/ccadb/AllCertificateRecordsCSVFormatV5"',
-        f'mozilla_revoked_url = "{base}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV"',
-        f'onecrl_url = "{base}/onecrl/v1/buckets/security-state/collections/onecrl/records"',
-        f'crlset_url = "{base}/crlset/crl-set"',
-        f'crtsh_url = "{base}/crtsh/"',
-        f'bugzilla_url = "{base}/bugzilla/rest/"',
+        *(f'{name} = "{url}"' for name, url in sim.source_urls().items()),
         f"crtsh_result_limit = {sim.world.ground_truth()['revocation']['crtsh_result_limit']}",
         "simulated = true",
         "requests_per_second = 1000.0",

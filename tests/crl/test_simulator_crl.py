@@ -50,12 +50,8 @@ class Polled:
 def polled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Polled]:
     tmp = tmp_path_factory.mktemp("crl-sim")
     with SimulatorRunning(load_scenario(SMALL), cache_dir=tmp / "sim-cache") as sim:
-        base = sim.base_url.rstrip("/")
         locations = SourceLocations(
-            ccadb_all_records_url=f"{base}/ccadb/AllCertificateRecordsCSVFormatV5",
-            mozilla_revoked_url=f"{base}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
-            onecrl_url=f"{base}/onecrl/v1/buckets/security-state/collections/onecrl/records",
-            crlset_url=f"{base}/crlset/crl-set",
+            **sim.source_urls(),
             simulated=True,
             url_rewrite=sim.url_rewrite(),
             requests_per_second=1000.0,

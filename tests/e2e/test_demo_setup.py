@@ -28,12 +28,12 @@ SIM_URLS = {
         "http://ocsp.secom.example/": "http://127.0.0.1:4000/hosts/ocsp.secom.example/",
     },
     "services": {
-        "ccadb_all_records": "http://127.0.0.1:4000/ccadb/AllCertificateRecordsCSVFormatV5",
-        "mozilla_revoked": "http://127.0.0.1:4000/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
-        "onecrl": "http://127.0.0.1:4000/onecrl/v1/buckets/security-state/collections/onecrl/records",
-        "crlset": "http://127.0.0.1:4000/crlset/crl-set",
-        "crtsh": "http://127.0.0.1:4000/crtsh/",
-        "bugzilla": "http://127.0.0.1:4000/bugzilla/rest/",
+        "ccadb_all_records_url": "http://127.0.0.1:4000/ccadb/AllCertificateRecordsCSVFormatV5",
+        "mozilla_revoked_url": "http://127.0.0.1:4000/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
+        "onecrl_url": "http://127.0.0.1:4000/onecrl/v1/buckets/security-state/collections/onecrl/records",
+        "crlset_url": "http://127.0.0.1:4000/crlset/crl-set",
+        "crtsh_url": "http://127.0.0.1:4000/crtsh/",
+        "bugzilla_url": "http://127.0.0.1:4000/bugzilla/rest/",
     },
 }
 
@@ -41,8 +41,8 @@ SIM_URLS = {
 def test_the_sources_file_points_every_revocation_source_at_the_simulator(tmp_path: Path) -> None:
     locations = load_source_locations(write_sources_file(tmp_path / "sources.toml", SIM_URLS), environ={})
     assert locations.simulated
-    assert locations.onecrl_url == SIM_URLS["services"]["onecrl"]
-    assert locations.bugzilla_url == SIM_URLS["services"]["bugzilla"]
+    assert locations.onecrl_url == SIM_URLS["services"]["onecrl_url"]
+    assert locations.bugzilla_url == SIM_URLS["services"]["bugzilla_url"]
     assert locations.ccadb_all_records_url.startswith("http://127.0.0.1:4000/")
     assert (
         locations.rewrite("http://crl.secom.example/secom-root.crl")

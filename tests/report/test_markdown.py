@@ -116,6 +116,7 @@ def test_a_gap_of_exactly_seven_days_is_kept_one_minute_more_is_not() -> None:
         (utc(2020, 8, 15, 0, 1), utc(2020, 8, 16), True, False),
     ]
     assert not rhythm.kept
+    assert rhythm.gaps_over_recommended == 2  # 1 d open-ended: within the recommended 3 days
     assert _rhythm(_bug(on_time, _comment(utc(2020, 8, 15)), sightings=(_seen(16),), fetched_day=16)).kept
 
 
@@ -168,7 +169,8 @@ def test_incident_markdown_states_each_bugs_rhythm() -> None:
     assert lines[3:] == [
         f"- Bug 1: {seen}",
         "  - CA updates (public comments by the assignee `ca-rep@example.org`) from the filing to "
-        "2020-08-09 00:00 UTC: 2; longest gap 7 d; 7-day rhythm kept",
+        "2020-08-09 00:00 UTC: 2; longest gap 7 d; 7-day rhythm kept; 1 gap(s) over the 3 days the IRG "
+        "recommends",
         f"- Bug 2: {seen}",
         "  - 7-day rhythm not checked: ctwatch never fetched the bug's comments",
     ]

@@ -90,7 +90,8 @@ def test_incident_markdown_from_the_evaluation(out: Path) -> None:
     rhythm = text.split(bug_line + "\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert rhythm == [
         "  - CA updates (public comments by the assignee `ca-compliance@secom.example`) from the filing "
-        "to 2020-09-20 00:00 UTC: 4; longest gap 29 d; 7-day rhythm not kept",
+        "to 2020-09-20 00:00 UTC: 4; longest gap 29 d; 7-day rhythm not kept; 4 gap(s) over the 3 days "
+        "the IRG recommends",  # 07-15 to 07-20 (5 d) too
         "  - no update by the CA from 2020-07-20 00:00 UTC to 2020-08-01 00:00 UTC (12 d)",
         "  - no update by the CA from 2020-08-01 00:00 UTC to 2020-08-30 00:00 UTC (29 d)",
         "  - no update by the CA from 2020-08-30 00:00 UTC to at least 2020-09-20 00:00 UTC (21 d)",

@@ -21,14 +21,8 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorRunning]:
 
 
 def sim_locations(sim: SimulatorRunning) -> SourceLocations:
-    base = sim.base_url.rstrip("/")
     return SourceLocations(
-        ccadb_all_records_url=f"{base}/ccadb/AllCertificateRecordsCSVFormatV5",
-        mozilla_revoked_url=f"{base}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
-        onecrl_url=f"{base}/onecrl/v1/buckets/security-state/collections/onecrl/records",
-        crlset_url=f"{base}/crlset/crl-set",
-        crtsh_url=f"{base}/crtsh/",
-        bugzilla_url=f"{base}/bugzilla/rest/",
+        **sim.source_urls(),
         simulated=True,
         url_rewrite=sim.url_rewrite(),
         requests_per_second=1000.0,

@@ -26,15 +26,7 @@ def write_sources_file(path: Path, sim_urls: Mapping[str, Any]) -> Path:
     `sim_urls` is the JSON line `python -m ctwatch sim serve` prints. `simulated = true` makes every
     request carry the run's as-of, and the answers stamped with it.
     """
-    services: Mapping[str, str] = sim_urls["services"]
-    settings = {
-        "ccadb_all_records_url": services["ccadb_all_records"],
-        "mozilla_revoked_url": services["mozilla_revoked"],
-        "onecrl_url": services["onecrl"],
-        "crlset_url": services["crlset"],
-        "crtsh_url": services["crtsh"],
-        "bugzilla_url": services["bugzilla"],
-    }
+    settings: Mapping[str, str] = sim_urls["services"]  # keyed by SourceLocations field
     lines = ["[revocation_sources]", "simulated = true", "requests_per_second = 1000.0", "timeout_s = 30.0"]
     lines += [f"{name} = {_toml_string(url)}" for name, url in settings.items()]
     lines.append("")

@@ -34,7 +34,8 @@ from ctwatch.timeutil import utc_or_none
 from ctwatch.warehouse.observations import comment_fetches
 from ctwatch.warehouse.sqlfiles import query_dicts
 
-UPDATE_INTERVAL: Final = timedelta(days=7)  # IRG v3.2, revocation-delay reports
+UPDATE_INTERVAL: Final = timedelta(days=7)  # IRG v3.2, revocation-delay reports: MUST
+RECOMMENDED_UPDATE_INTERVAL: Final = timedelta(days=3)  # ... and SHOULD
 _CLOSED: Final = frozenset({"RESOLVED", "VERIFIED", "CLOSED"})
 
 
@@ -83,6 +84,11 @@ class Rhythm:
     @property
     def kept(self) -> bool:
         return not any(g.too_long for g in self.gaps)
+
+    @property
+    def gaps_over_recommended(self) -> int:
+        """Gaps longer than the 3 days the IRG says a revocation-delay report SHOULD keep."""
+        return sum(g.length > RECOMMENDED_UPDATE_INTERVAL for g in self.gaps)
 
 
 class Unchecked(StrEnum):

@@ -15,7 +15,7 @@ from typing import Final
 
 from ctwatch.alerts.format import escape_markdown, format_delay, markdown_literal
 from ctwatch.evaluate import Basis, Incident, KeyGroupStatus, Verdict
-from ctwatch.report.bugs import UPDATE_INTERVAL, LinkedBug, Unchecked
+from ctwatch.report.bugs import RECOMMENDED_UPDATE_INTERVAL, UPDATE_INTERVAL, LinkedBug, Unchecked
 from ctwatch.report.progress import NOT_YET_REVOKED, Counts, Delays, MonthRow, clocked, revoked_at
 
 # Above this many revocations the timeline gives one line per day instead of one per certificate.
@@ -213,7 +213,9 @@ def _bug_rhythm(bug: LinkedBug) -> list[str]:
         f"  - CA updates (public comments by the assignee {markdown_literal(rhythm.assignee)}) from the "
         f"filing to {when(rhythm.checked_until)}: {len(rhythm.updates)}; longest gap "
         f"{_delay(longest.length if longest is not None else None)}; "
-        f"7-day rhythm {'kept' if rhythm.kept else 'not kept'}"
+        f"7-day rhythm {'kept' if rhythm.kept else 'not kept'}; "
+        f"{rhythm.gaps_over_recommended} gap(s) over the {RECOMMENDED_UPDATE_INTERVAL.days} days "
+        "the IRG recommends"
     ]
     for gap in rhythm.gaps:
         if gap.too_long:
@@ -229,7 +231,8 @@ def _rhythm(inputs: ReportInputs) -> list[str]:
     if not inputs.bugs:
         return [*lines, "No bug linked."]
     lines += [
-        "CCADB IRG v3.2: a revocation-delay report MUST be updated no less frequently than every "
+        "CCADB IRG v3.2: a revocation-delay report SHOULD be updated every "
+        f"{RECOMMENDED_UPDATE_INTERVAL.days} days and MUST be updated no less frequently than every "
         f"{UPDATE_INTERVAL.days} days. The CA's updates are the public comments by the bug's assignee "
         "(the CA's representative), checked from the filing time, update to update, up to where "
         "ctwatch knows the comments (its latest comment fetch, or a later search that saw no change "

@@ -66,14 +66,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             "log_list_file": str(args.log_list) if args.log_list else None,
             "logs": {name: sim.log_url(name) for name in sim.world.logs},
             "url_rewrite": sim.url_rewrite(),
-            "services": {
-                "ccadb_all_records": f"{sim.base_url}/ccadb/AllCertificateRecordsCSVFormatV5",
-                "mozilla_revoked": f"{sim.base_url}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
-                "onecrl": f"{sim.base_url}/onecrl/v1/buckets/security-state/collections/onecrl/records",
-                "crlset": f"{sim.base_url}/crlset/crl-set",
-                "crtsh": f"{sim.base_url}/crtsh/",
-                "bugzilla": f"{sim.base_url}/bugzilla/rest/",
-            },
+            "services": sim.source_urls(),
         }
         print(json.dumps(urls), flush=True)
         try:

@@ -179,6 +179,17 @@ class Simulator:
         """Stable URL prefix -> simulator URL prefix, for every hostname the certificates name."""
         return {f"http://{host}/": f"{self.base_url}/hosts/{host}/" for host in self.world.hostnames()}
 
+    def source_urls(self) -> dict[str, str]:
+        """The revocation services' URLs, keyed like ctwatch.revocation.config's SourceLocations."""
+        return {
+            "ccadb_all_records_url": f"{self.base_url}/ccadb/AllCertificateRecordsCSVFormatV5",
+            "mozilla_revoked_url": f"{self.base_url}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
+            "onecrl_url": f"{self.base_url}/onecrl/v1/buckets/security-state/collections/onecrl/records",
+            "crlset_url": f"{self.base_url}/crlset/crl-set",
+            "crtsh_url": f"{self.base_url}/crtsh/",
+            "bugzilla_url": f"{self.base_url}/bugzilla/rest/",
+        }
+
     def log_list(self) -> dict[str, Any]:
         """A Google v3 log list of the simulated logs (`tiled_logs` for static-ct ones)."""
         operators: dict[str, dict[str, Any]] = {}
@@ -658,6 +669,9 @@ class SimulatorRunning:
 
     def url_rewrite(self) -> dict[str, str]:
         return self.simulator.url_rewrite()
+
+    def source_urls(self) -> dict[str, str]:
+        return self.simulator.source_urls()
 
     def log_list(self) -> dict[str, Any]:
         return self.simulator.log_list()
