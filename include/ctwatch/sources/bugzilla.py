@@ -80,6 +80,11 @@ def match_ca_owner(summary: str, owner_names: Sequence[str]) -> str | None:
     return None
 
 
+def _bugzilla_time(moment: datetime) -> str:
+    """A time as Bugzilla's REST parameters take it: ISO 8601 in UTC."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _login(raw: dict[str, Any], key: str) -> str | None:
     value = raw.get(key)
     if value is None or value == "":
@@ -147,7 +152,7 @@ def search_bugs(
         if whiteboard:
             params["whiteboard"] = whiteboard
         if changed_since is not None:
-            params["last_change_time"] = changed_since.strftime("%Y-%m-%dT%H:%M:%SZ")
+            params["last_change_time"] = _bugzilla_time(changed_since)
         page = client.get(join_url(rest_url, "bug"), _decode, params=params)
         for raw in page:
             try:
@@ -210,7 +215,7 @@ def fetch_comments(
     filter). Malformed comment objects are returned as errors; an unusable body raises FetchError."""
     params: dict[str, str | int] = {"include_fields": COMMENT_FIELDS}
     if new_since is not None:
-        params["new_since"] = new_since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        params["new_since"] = _bugzilla_time(new_since)
     raw_comments = client.get(comments_url(rest_url, bug_id), _comments_decoder(bug_id), params=params)
     comments: list[BugComment] = []
     errors: list[RecordError] = []
