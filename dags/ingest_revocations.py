@@ -19,17 +19,10 @@ from airflow.timetables.interval import DeltaDataIntervalTimetable
 
 from ctwatch.revocation import crl_jobs, jobs
 from ctwatch.revocation.config import load_source_locations
+from ctwatch.timeutil import holds_midnight_utc
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of, run_interval
 from ctwatch_airflow.settings import data_dir, interval_from_env, warehouse_path
-
-
-def _contains_midnight(start: datetime, end: datetime) -> bool:
-    """Whether the half-open interval [start, end) holds a 00:00 UTC: the daily lists run then."""
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
-    if start.time() == datetime.min.time():
-        return True
-    return start.date() != end.date() and end.time() != datetime.min.time()
 
 
 def _as_of() -> datetime:
@@ -52,7 +45,7 @@ def ingest_revocations() -> None:
         context = get_current_context()
         interval = run_interval(context)
         # a run without a data interval (triggered without a logical date) refreshes everything
-        if interval is not None and not _contains_midnight(*interval):
+        if interval is not None and not holds_midnight_utc(*interval):
             return {"skipped": "daily lists run in the interval that holds 00:00 UTC"}
         summary = jobs.ingest_daily_lists(warehouse_path(), load_source_locations(), as_of=run_as_of(context))
         return {"snapshots": summary.snapshots, "fetch_errors": summary.fetch_errors}

@@ -1,8 +1,8 @@
-"""Time parsing shared by every command line and configuration reader."""
+"""Time parsing and UTC calendar checks shared by the command lines, configuration readers and DAGs."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 
 
 def parse_utc(text: str) -> datetime:
@@ -18,3 +18,21 @@ def parse_utc(text: str) -> datetime:
 def utc_or_none(value: datetime | None) -> datetime | None:
     """`value` in UTC (DuckDB hands TIMESTAMPTZ back in the session zone); None stays None."""
     return None if value is None else value.astimezone(UTC)
+
+
+def holds_midnight_utc(start: datetime, end: datetime) -> bool:
+    """Whether the half-open interval [start, end) holds a 00:00 UTC; [t, t) is empty and holds none.
+
+    The daily revocation lists run only in a data interval that holds one, whatever its length.
+    Both ends must be timezone-aware (other zones are converted to UTC) and end must not precede start.
+    """
+    for label, value in (("start", start), ("end", end)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"interval {label} must be timezone-aware, got naive {value.isoformat()}")
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    if end < start:
+        raise ValueError(f"interval ends before it starts: [{start.isoformat()}, {end.isoformat()})")
+    first_midnight = datetime.combine(start.date(), time(), tzinfo=UTC)
+    if first_midnight < start:
+        first_midnight += timedelta(days=1)
+    return first_midnight < end

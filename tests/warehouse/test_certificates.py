@@ -117,8 +117,16 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
+def _key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP256R1())
+
+
 def _ca_cert(
-    subject: str, subject_key: ec.EllipticCurvePrivateKey, issuer: str, issuer_key: ec.EllipticCurvePrivateKey
+    subject: str,
+    subject_key: ec.EllipticCurvePrivateKey,
+    issuer: str,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    not_before: datetime = _NOT_BEFORE,
 ) -> ParsedCert:
     cert = (
         x509.CertificateBuilder()
@@ -126,8 +134,8 @@ def _ca_cert(
         .issuer_name(_name(issuer))
         .public_key(subject_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(_NOT_BEFORE)
-        .not_valid_after(_NOT_BEFORE + timedelta(days=3650))
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(issuer_key, hashes.SHA256())
     )
@@ -136,40 +144,150 @@ def _ca_cert(
     return parsed
 
 
+def _root(name: str, key: ec.EllipticCurvePrivateKey) -> ParsedCert:
+    return _ca_cert(name, key, name, key)
+
+
+def _marked(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {cert.der_sha256 for cert, is_cross in warehouse.certificates_for_rules(con) if is_cross}
+
+
 def test_mark_cross_certificates(con: duckdb.DuckDBPyConnection) -> None:
-    root_a_key, root_b_key, sub_key = (ec.generate_private_key(ec.SECP256R1()) for _ in range(3))
-    root_a = _ca_cert("Root A", root_a_key, "Root A", root_a_key)
-    root_b = _ca_cert("Root B", root_b_key, "Root B", root_b_key)
+    root_a_key, root_b_key, sub_key = _key(), _key(), _key()
+    root_a = _root("Root A", root_a_key)
+    root_b = _root("Root B", root_b_key)
     root_a_signed_by_b = _ca_cert("Root A", root_a_key, "Root B", root_b_key)
     sub_from_a = _ca_cert("Sub CA", sub_key, "Root A", root_a_key)
-    sub_reissued_by_a = _ca_cert("Sub CA", sub_key, "Root A", root_a_key)
-    lone_sub = _ca_cert("Lone Sub CA", ec.generate_private_key(ec.SECP256R1()), "Root B", root_b_key)
+    sub_reissued_by_a = _ca_cert(
+        "Sub CA", sub_key, "Root A", root_a_key, not_before=datetime(2020, 6, 1, tzinfo=UTC)
+    )
+    lone_sub = _ca_cert("Lone Sub CA", _key(), "Root B", root_b_key)
     warehouse.store_certificates(
         con, [root_a, root_b, root_a_signed_by_b, sub_from_a, sub_reissued_by_a, lone_sub], source="file:test"
     )
 
-    def marked() -> set[str]:
-        return {cert.der_sha256 for cert, is_cross in warehouse.certificates_for_rules(con) if is_cross}
-
     # Root A's self-signed certificate is the CA's own; the one signed by B is the cross-certificate.
+    # The sub-CA's re-issue comes from the same issuer, so it is no cross-certificate.
     assert warehouse.mark_cross_certificates(con) == 1
-    assert marked() == {root_a_signed_by_b.der_sha256}
-
-    # The same subject and key from a second issuer makes both sub-CA certificates cross-signs.
-    sub_from_b = _ca_cert("Sub CA", sub_key, "Root B", root_b_key)
-    warehouse.store_certificates(con, [sub_from_b], source="file:test")
-    assert warehouse.mark_cross_certificates(con) == 4
-    assert marked() == {
-        root_a_signed_by_b.der_sha256,
-        sub_from_a.der_sha256,
-        sub_reissued_by_a.der_sha256,
-        sub_from_b.der_sha256,
-    }
-    assert warehouse.mark_cross_certificates(con) == 4
+    assert _marked(con) == {root_a_signed_by_b.der_sha256}
+    assert warehouse.mark_cross_certificates(con) == 1
 
     groups = dict(
         con.execute("SELECT spki_sha256, member_count FROM key_groups ORDER BY spki_sha256").fetchall()
     )
-    assert groups[sub_from_a.spki_sha256] == 3
+    assert groups[sub_from_a.spki_sha256] == 2
     assert groups[root_a.spki_sha256] == 2
     assert groups[lone_sub.spki_sha256] == 1
+
+
+def test_sub_ca_cross_signed_by_another_hierarchy_marks_only_the_later_issuer(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    root_a_key, root_b_key, sub_key = _key(), _key(), _key()
+    sub_from_a = _ca_cert(
+        "Sub CA", sub_key, "Root A", root_a_key, not_before=datetime(2019, 3, 1, tzinfo=UTC)
+    )
+    sub_from_b = _ca_cert(
+        "Sub CA", sub_key, "Root B", root_b_key, not_before=datetime(2020, 3, 1, tzinfo=UTC)
+    )
+    warehouse.store_certificates(
+        con,
+        [_root("Root A", root_a_key), _root("Root B", root_b_key), sub_from_a, sub_from_b],
+        source="file:test",
+    )
+
+    assert warehouse.mark_cross_certificates(con) == 1
+    assert _marked(con) == {sub_from_b.der_sha256}
+
+
+def test_cross_signed_root_marks_the_other_issuer_even_when_it_came_first(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    root_1_key, root_2_key = _key(), _key()
+    root_2 = _root("Root 2", root_2_key)
+    # a self-issued certificate makes the subject its own chain; notBefore does not matter then
+    root_2_by_root_1 = _ca_cert(
+        "Root 2", root_2_key, "Root 1", root_1_key, not_before=datetime(2018, 1, 1, tzinfo=UTC)
+    )
+    warehouse.store_certificates(
+        con, [_root("Root 1", root_1_key), root_2, root_2_by_root_1], source="file:test"
+    )
+
+    assert warehouse.mark_cross_certificates(con) == 1
+    assert _marked(con) == {root_2_by_root_1.der_sha256}
+
+
+def test_reissues_by_the_same_issuer_are_not_cross_certificates(con: duckdb.DuckDBPyConnection) -> None:
+    root_key, sub_key = _key(), _key()
+    issued = _ca_cert("Sub CA", sub_key, "Root", root_key, not_before=datetime(2019, 3, 1, tzinfo=UTC))
+    reissued = _ca_cert("Sub CA", sub_key, "Root", root_key, not_before=datetime(2020, 7, 1, tzinfo=UTC))
+    assert issued.serial_hex != reissued.serial_hex
+    warehouse.store_certificates(con, [_root("Root", root_key), issued, reissued], source="file:test")
+
+    assert warehouse.mark_cross_certificates(con) == 0
+
+
+def test_issuers_with_the_same_earliest_not_before_are_all_originals(con: duckdb.DuckDBPyConnection) -> None:
+    root_a_key, root_b_key, sub_key = _key(), _key(), _key()
+    sub_from_a = _ca_cert("Sub CA", sub_key, "Root A", root_a_key)
+    sub_from_b = _ca_cert("Sub CA", sub_key, "Root B", root_b_key)
+    warehouse.store_certificates(con, [sub_from_a, sub_from_b], source="file:test")
+
+    assert warehouse.mark_cross_certificates(con) == 0
+
+
+def test_issuer_higher_up_the_own_chain_is_not_a_cross_signer(con: duckdb.DuckDBPyConnection) -> None:
+    root_key, intermediate_key, sub_key = _key(), _key(), _key()
+    intermediate = _ca_cert("Intermediate", intermediate_key, "Root", root_key)
+    sub_from_intermediate = _ca_cert(
+        "Sub CA", sub_key, "Intermediate", intermediate_key, not_before=datetime(2019, 3, 1, tzinfo=UTC)
+    )
+    sub_from_root = _ca_cert("Sub CA", sub_key, "Root", root_key, not_before=datetime(2020, 3, 1, tzinfo=UTC))
+    warehouse.store_certificates(
+        con, [_root("Root", root_key), intermediate, sub_from_intermediate, sub_from_root], source="file:test"
+    )
+
+    assert warehouse.mark_cross_certificates(con) == 0
+
+
+def test_own_chain_is_walked_six_issuer_names_up(con: duckdb.DuckDBPyConnection) -> None:
+    # Sub CA <- Level 1 <- Level 2 <- ... <- Level 7: Level 1 to Level 6 are within reach.
+    keys = [_key() for _ in range(8)]
+    names = ["Sub CA"] + [f"Level {level}" for level in range(1, 8)]
+    hierarchy = [_ca_cert(names[i], keys[i], names[i + 1], keys[i + 1]) for i in range(1, 7)]
+    sub_key = keys[0]
+    original = _ca_cert("Sub CA", sub_key, "Level 1", keys[1], not_before=datetime(2019, 3, 1, tzinfo=UTC))
+    later = datetime(2020, 3, 1, tzinfo=UTC)
+    from_level_6 = _ca_cert("Sub CA", sub_key, "Level 6", keys[6], not_before=later)
+    from_level_7 = _ca_cert("Sub CA", sub_key, "Level 7", keys[7], not_before=later)
+    warehouse.store_certificates(con, [*hierarchy, original, from_level_6, from_level_7], source="file:test")
+
+    assert warehouse.mark_cross_certificates(con) == 1
+    assert _marked(con) == {from_level_7.der_sha256}
+
+
+def test_a_cross_signer_that_joins_the_own_chain_unmarks_the_certificate(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    root_a_key, root_b_key, sub_key = _key(), _key(), _key()
+    sub_from_b = _ca_cert(
+        "Sub CA", sub_key, "Root B", root_b_key, not_before=datetime(2020, 3, 1, tzinfo=UTC)
+    )
+    warehouse.store_certificates(
+        con,
+        [
+            _root("Root A", root_a_key),
+            _root("Root B", root_b_key),
+            _ca_cert("Sub CA", sub_key, "Root A", root_a_key, not_before=datetime(2019, 3, 1, tzinfo=UTC)),
+            sub_from_b,
+        ],
+        source="file:test",
+    )
+    assert warehouse.mark_cross_certificates(con) == 1
+    assert _marked(con) == {sub_from_b.der_sha256}
+
+    # Once B certifies Root A, Root B is above the sub-CA's original issuer: part of its own chain.
+    root_a_by_b = _ca_cert("Root A", root_a_key, "Root B", root_b_key)
+    warehouse.store_certificates(con, [root_a_by_b], source="file:test")
+    assert warehouse.mark_cross_certificates(con) == 1
+    assert _marked(con) == {root_a_by_b.der_sha256}

@@ -13,6 +13,8 @@ from ctwatch.warehouse.sqlfiles import load_sql
 from ctwatch.x509.model import CertError, CertKind, ParsedCert
 
 FETCH_BATCH_ROWS = 2048
+# how far up a subject's own chain is walked; real Web PKI hierarchies are shallower
+MAX_CHAIN_LEVELS = 6
 
 
 def store_certificates(con: duckdb.DuckDBPyConnection, certs: Sequence[ParsedCert], source: str) -> int:
@@ -93,9 +95,18 @@ def certificates_for_rules(con: duckdb.DuckDBPyConnection) -> Iterator[tuple[Par
 
 
 def mark_cross_certificates(con: duckdb.DuckDBPyConnection) -> int:
-    """Recompute `is_cross_certificate` for all certificates; return how many are now marked."""
+    """Recompute `is_cross_certificate` for all certificates; return how many are now marked.
+
+    A cross-certificate is a CA certificate whose issuer is not in its subject's own chain, judged
+    among the CA certificates sharing one subject name and key. If one of them is self-issued (a
+    root or a root's re-key), the subject's own chain is itself, so each of them from another issuer
+    is a cross-certificate. Otherwise the originals are those with the earliest notBefore (all of
+    them on a tie), and the own chain is their issuers and, upward, the issuers of the stored CA
+    certificates named like those, up to `MAX_CHAIN_LEVELS` names above the subject. Re-issuances
+    by the same issuer are therefore never cross-certificates.
+    """
     with transaction(con):
-        con.execute(load_sql("certificates/mark_cross"))
+        con.execute(load_sql("certificates/mark_cross"), {"max_chain_levels": MAX_CHAIN_LEVELS})
         marked = con.execute("SELECT count(*) FROM certificates WHERE is_cross_certificate").fetchone()
     return int(marked[0]) if marked else 0
 
