@@ -58,9 +58,12 @@ class CaCert:
     cert_id: str  # the scenario id; re-issues are "<id>.r1", "<id>.r2"
     spec: CaSpec
     der: bytes
-    key_group: str  # id of the CA whose key it carries (a cross-sign carries its subject root's key)
+    key_group: str  # id of the CA whose key it carries (a cross-sign carries its subject's key)
     chain_ids: tuple[str, ...]  # this certificate, then its issuers up to a root (log extra_data order)
     reissue_of: str | None = None
+    # Subordinate CA profile (pathlen 0, EKUs, name constraints): intermediates, their re-issues and
+    # cross-signs of intermediates; roots and cross-signs of roots have none.
+    sub_ca_profile: bool = False
 
     @property
     def der_sha256(self) -> str:
@@ -145,9 +148,11 @@ class Hierarchy:
         chain = (spec.id, *self.certs[spec.parent].chain_ids) if spec.parent else (spec.id,)
         reissues = [(f"{spec.id}.r{n}", at, spec.id) for n, at in enumerate(spec.reissued_at, start=1)]
         dates: list[tuple[str, datetime, str | None]] = [(spec.id, spec.not_before, None), *reissues]
+        sub_ca_profile = subject_spec.parent is not None
         for cert_id, not_before, reissue_of in dates:
             der = self._sign_ca(spec, subject_spec, issuer_spec, cert_id, not_before)
-            self.certs[cert_id] = CaCert(cert_id, spec, der, key_group, (cert_id, *chain[1:]), reissue_of)
+            chain_ids = (cert_id, *chain[1:])
+            self.certs[cert_id] = CaCert(cert_id, spec, der, key_group, chain_ids, reissue_of, sub_ca_profile)
 
     def _sign_ca(
         self, spec: CaSpec, subject_spec: CaSpec, issuer_spec: CaSpec, cert_id: str, not_before: datetime
@@ -167,7 +172,7 @@ class Hierarchy:
                 x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
             )
         )
-        if spec.parent is None or spec.cross_of is not None:
+        if subject_spec.parent is None:  # a root, or a cross-sign of a root
             builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         else:
             builder = builder.add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,9 @@ REASON_FLAGS = {
     10: x509.ReasonFlags.aa_compromise,
 }
 OCSP_BEHAVIOURS = ("follows_crl", "lags", "good")
+# `{kind:cert id}` in bug summaries and comment texts, replaced with the generated world's values.
+BUG_PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_]+):([^{}\s]+)\}")
+BUG_PLACEHOLDER_KINDS = ("sha256", "serial", "issuer_cn", "crtsh_id")
 STORES = ("apple", "chrome", "microsoft", "mozilla")
 SERVICES = SERVICE_ENDPOINTS
 
@@ -100,7 +104,7 @@ class Revocation:
     der: bytes
     is_ca: bool
     revoked_at_claimed: datetime  # the CRL revocationDate / OCSP revocationTime the CA writes
-    published_at: datetime  # first CRL version that lists it
+    published_at: datetime | None  # first CRL version that lists it; None: never on the CRL
     reason_code: int | None  # None: no reasonCode entry extension
     removed_at: datetime | None  # first CRL version that no longer lists it (early removal)
     ocsp_behaviour: str
@@ -115,6 +119,8 @@ class Revocation:
         return hashlib.sha256(self.der).hexdigest()
 
     def on_crl(self, moment: datetime) -> bool:
+        if self.published_at is None:
+            return False
         return self.published_at <= moment and (self.removed_at is None or moment < self.removed_at)
 
 
@@ -301,7 +307,8 @@ class RevocationWorld:
         self.settings = specs.settings
         self.partitions = specs.partitions
         self.root_status = specs.root_status
-        self.bugs = specs.bugs
+        self._bug_specs = specs.bugs
+        self._check_bug_placeholders()
         self.service_faults = specs.service_faults
         self.revocations = tuple(
             r for pos, table in enumerate(specs.revocations) for r in self._resolve(table, pos)
@@ -321,15 +328,18 @@ class RevocationWorld:
     def _resolve(self, table: dict[str, Any], pos: int) -> list[Revocation]:
         where = f"revocations[{pos}]"
         claimed = _time(_require(table, "revoked_at_claimed", where), where)
-        published = _time(_require(table, "published_at", where), where)
+        published = _opt_time(table.get("published_at"), where)
         removed = _opt_time(table.get("removed_at"), where)
-        if removed is not None and removed <= published:
-            raise ScenarioError(f"{where}: removed_at must be after published_at")
-        behaviour = str(table.get("ocsp", "follows_crl"))
+        if removed is not None and (published is None or removed <= published):
+            raise ScenarioError(f"{where}: removed_at needs a published_at before it")
+        # Never on the CRL: the responder has nothing to follow and keeps saying good.
+        behaviour = str(table.get("ocsp", "follows_crl" if published is not None else "good"))
         if behaviour not in OCSP_BEHAVIOURS:
             raise ScenarioError(f"{where}: ocsp must be one of {', '.join(OCSP_BEHAVIOURS)}")
         ocsp_from: datetime | None = published
         if behaviour == "lags":
+            if published is None:
+                raise ScenarioError(f"{where}: ocsp = 'lags' needs a published_at to lag behind")
             ocsp_from = published + timedelta(hours=int(_require(table, "ocsp_lag_hours", where)))
         elif behaviour == "good":
             ocsp_from = None
@@ -375,6 +385,55 @@ class RevocationWorld:
         scope = self.world.ca_certs[issuer_id].spec.id
         return [Revocation(f"leaf:{c.serial:x}", c.serial, scope, c.der, False, **common) for c in chosen]
 
+    # -- Bugzilla texts naming certificates --
+
+    def _check_bug_placeholders(self) -> None:
+        """Unknown placeholder kinds and certificate ids fail when the world is built, not when served."""
+        for pos, bug in enumerate(self._bug_specs):
+            texts = [("summary", bug.summary)]
+            texts += [(f"comments[{n}]", comment.text) for n, comment in enumerate(bug.comments)]
+            for field_name, text in texts:
+                for match in BUG_PLACEHOLDER.finditer(text):
+                    kind, cert_id = match.groups()
+                    where = f"bugs[{pos}] (bug {bug.id}) {field_name}: {match.group(0)}"
+                    if kind not in BUG_PLACEHOLDER_KINDS:
+                        raise ScenarioError(
+                            f"{where}: unknown placeholder kind (one of {', '.join(BUG_PLACEHOLDER_KINDS)})"
+                        )
+                    if cert_id not in self.world.ca_certs:
+                        raise ScenarioError(f"{where}: {cert_id!r} is not a CA certificate id")
+
+    @cached_property
+    def bugs(self) -> tuple[Bug, ...]:
+        """The bugs as served: placeholders replaced (crt.sh's index is built only if one needs it)."""
+        return tuple(
+            replace(
+                bug,
+                summary=self._fill_placeholders(bug.summary),
+                comments=tuple(replace(c, text=self._fill_placeholders(c.text)) for c in bug.comments),
+            )
+            for bug in self._bug_specs
+        )
+
+    def _fill_placeholders(self, text: str) -> str:
+        return BUG_PLACEHOLDER.sub(lambda match: self._placeholder_value(*match.groups()), text)
+
+    def _placeholder_value(self, kind: str, cert_id: str) -> str:
+        cert = self.world.ca_certs[cert_id]
+        parsed = x509.load_der_x509_certificate(cert.der)
+        if kind == "sha256":
+            return cert.der_sha256
+        if kind == "serial":
+            return format(parsed.serial_number, "x")  # as ParsedCert.serial_hex writes a positive serial
+        if kind == "issuer_cn":
+            return _attr(parsed.issuer, x509.NameOID.COMMON_NAME)
+        return str(self.crtsh_id_of_ca(cert_id))
+
+    def crtsh_id_of_ca(self, cert_id: str) -> int:
+        """The id crt.sh gives a CA certificate of the world."""
+        der = self.world.ca_certs[cert_id].der
+        return next(c.id for c in self.crtsh_certs if c.entry_timestamp_ms is None and c.der == der)
+
     # -- CRLs --
 
     def crl_scopes(self) -> list[str]:
@@ -405,7 +464,7 @@ class RevocationWorld:
                 times.add(moment)
                 moment += timedelta(hours=step_h)
         for rev in self.revocations:
-            if rev.scope == scope:
+            if rev.scope == scope and rev.published_at is not None:
                 times.add(max(first, rev.published_at))
                 if rev.removed_at is not None:
                     times.add(max(first, rev.removed_at))
@@ -550,7 +609,8 @@ class RevocationWorld:
         for rev in self.revocations:
             times = self.crl_versions[rev.scope]
             listed = [t for t in times if rev.on_crl(t)]
-            before = [t for t in times if t < rev.published_at]
+            published = rev.published_at
+            before = [t for t in times if t < published] if published is not None else []
             last_without = before[-1] if before else None
             parts = self.partitions.get(rev.scope)
             partition = rev.serial % parts.count if parts else None
@@ -613,6 +673,7 @@ class RevocationWorld:
                 {
                     "id": bug.id,
                     "owner": bug.owner,
+                    "summary": bug.summary,
                     "whiteboard": bug.whiteboard,
                     "creation_time": iso_z(bug.creation_time),
                     "resolved_at": iso_z(bug.resolved_at) if bug.resolved_at else None,

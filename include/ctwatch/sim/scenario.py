@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -79,7 +79,8 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class CaSpec:
-    """A root (parent None), an intermediate, or a cross-sign (`cross_of` names the subject CA)."""
+    """A root (parent None), an intermediate, or a cross-sign (`cross_of` names the subject CA:
+    a root, or an intermediate whose profile the cross-sign then carries)."""
 
     id: str
     owner: str
@@ -96,6 +97,7 @@ class CaSpec:
     leaves: int = 0
     precerts: int = 0
     logs: tuple[str, ...] = ()  # empty: every log
+    leaves_from: datetime | None = None  # no leaves or precertificates issued before it
 
     @property
     def host_slug_owner(self) -> str:
@@ -132,7 +134,7 @@ class Scenario:
     host: str
     port: int
     owners: tuple[Owner, ...]
-    cas: tuple[CaSpec, ...]  # roots first, then cross-signs and intermediates in file order
+    cas: tuple[CaSpec, ...]  # roots, cross-signs, intermediates in file order; issuers moved first
     logs: tuple[LogSpec, ...]
     source_sha256: str  # of the file's bytes: the world cache key with the seed
     extra: dict[str, Any] = field(default_factory=dict)  # tables for later simulators (crl, ocsp, ...)
@@ -208,12 +210,22 @@ def parse_fault(table: dict[str, Any], where: str) -> Fault:
     return fault
 
 
+# A cross-sign shares its subject's key and issues nothing under its own id.
+_NOT_IN_CROSS_SIGNS = ("leaves", "precerts", "leaves_from")
+
+
 def _ca_specs(doc: dict[str, Any]) -> list[CaSpec]:
     specs: list[CaSpec] = []
     for kind in ("roots", "cross_signs", "intermediates"):
         for pos, table in enumerate(doc.get(kind, [])):
             where = f"{kind}[{pos}]"
             base_id = str(_require(table, "id", where))
+            if kind == "cross_signs":
+                misplaced = [key for key in _NOT_IN_CROSS_SIGNS if key in table]
+                if misplaced:
+                    raise ScenarioError(
+                        f"cross-sign {base_id!r}: {', '.join(misplaced)} not allowed (it issues no leaves)"
+                    )
             count = int(table.get("count", 1))
             for number in range(1, count + 1):
                 ca_id = base_id if count == 1 else f"{base_id}-{number}"
@@ -238,9 +250,53 @@ def _ca_specs(doc: dict[str, Any]) -> list[CaSpec]:
                         leaves=int(table.get("leaves", 0)),
                         precerts=int(table.get("precerts", 0)),
                         logs=tuple(table.get("logs", ())),
+                        leaves_from=_opt_time(table.get("leaves_from"), f"{where}.leaves_from"),
                     )
                 )
     return specs
+
+
+def _issuers_first(specs: list[CaSpec]) -> list[CaSpec]:
+    """File order, except that a CA comes after its issuer (tables may name issuers defined further
+    down, or in a later table). A scenario already in that order keeps it exactly, and so its
+    world. CAs whose issuer never turns up stay at the end for `_check_references` to report."""
+    ordered: list[CaSpec] = []
+    placed: set[str] = set()
+    pending = list(specs)
+    progress = True
+    while pending and progress:
+        progress = False
+        waiting = []
+        for spec in pending:
+            if spec.parent is None or spec.parent in placed:
+                ordered.append(spec)
+                placed.add(spec.id)
+                progress = True
+            else:
+                waiting.append(spec)
+        pending = waiting
+    return ordered + pending
+
+
+def _with_cross_sign_profiles(specs: list[CaSpec]) -> list[CaSpec]:
+    """A cross-sign of an intermediate carries that intermediate's profile (EKUs, OCSP nocheck,
+    name constraints); a cross-sign of a root keeps the root profile."""
+    by_id = {spec.id: spec for spec in specs}
+    out = []
+    for spec in specs:
+        subject = by_id.get(spec.cross_of) if spec.cross_of is not None else None
+        if subject is None or subject.parent is None:
+            out.append(spec)
+            continue
+        out.append(
+            replace(
+                spec,
+                ocsp_signing=subject.ocsp_signing,
+                ocsp_nocheck=subject.ocsp_nocheck,
+                permitted_dns=subject.permitted_dns,
+            )
+        )
+    return out
 
 
 def _log_specs(doc: dict[str, Any]) -> list[LogSpec]:
@@ -282,23 +338,35 @@ def _check_references(scenario: Scenario) -> None:
     bad_names = [n for n in names if not re.fullmatch(r"[A-Za-z0-9_.-]+", n)]
     if len(set(names)) != len(names) or bad_names:
         raise ScenarioError("log names must be unique and use only letters, digits, '.', '_' and '-'")
-    roots = {ca.id for ca in scenario.cas if ca.parent is None}
+    if not scenario.start < scenario.end:
+        raise ScenarioError("scenario.start must be before scenario.end")
+    # Subjects of cross-signs: CAs with a key of their own (not cross-signs themselves).
+    subjects = {ca.id for ca in scenario.cas if ca.cross_of is None}
     seen: set[str] = set()
     for ca in scenario.cas:
         scenario.owner(ca.owner)
         if ca.subordinate_owner is not None:
             scenario.owner(ca.subordinate_owner)
         if ca.parent is not None and ca.parent not in seen:
-            raise ScenarioError(f"CA {ca.id!r}: issuer {ca.parent!r} must be defined before it")
-        if ca.cross_of is not None and ca.cross_of not in roots:
-            raise ScenarioError(f"cross-sign {ca.id!r}: subject {ca.cross_of!r} is not a root")
+            raise ScenarioError(
+                f"CA {ca.id!r}: issuer {ca.parent!r} is not a CA id of the scenario (or issuers form a cycle)"
+            )
+        if ca.cross_of is not None and ca.cross_of not in subjects:
+            raise ScenarioError(
+                f"cross-sign {ca.id!r}: subject {ca.cross_of!r} is not a root or intermediate id"
+            )
         for log_name in ca.logs:
             scenario.log(log_name)
         if ca.not_after.year >= 2050:
             raise ScenarioError(f"CA {ca.id!r}: notAfter must be before 2050 (UTCTime templates)")
+        if ca.leaves_from is not None:
+            last = min(scenario.end, ca.not_after)
+            if not scenario.start <= ca.leaves_from < last:
+                raise ScenarioError(
+                    f"CA {ca.id!r}: leaves_from {ca.leaves_from.isoformat()} is outside the period it can"
+                    f" issue in, [{scenario.start.isoformat()}, {last.isoformat()})"
+                )
         seen.add(ca.id)
-    if not scenario.start < scenario.end:
-        raise ScenarioError("scenario.start must be before scenario.end")
 
 
 def parse_scenario(text: str) -> Scenario:
@@ -326,7 +394,7 @@ def parse_scenario(text: str) -> Scenario:
         host=str(network.get("host", "127.0.0.1")),
         port=int(network.get("port", 0)),
         owners=owners,
-        cas=tuple(_ca_specs(doc)),
+        cas=tuple(_with_cross_sign_profiles(_issuers_first(_ca_specs(doc)))),
         logs=tuple(_log_specs(doc)),
         source_sha256=hashlib.sha256(text.encode()).hexdigest(),
         extra={k: v for k, v in doc.items() if k not in _KNOWN_TABLES},

@@ -1,11 +1,11 @@
 """Bodies of the simulated CCADB, Mozilla, OneCRL, CRLSet, crt.sh and Bugzilla services, as of a moment.
 
-Shapes follow the real services (../shared/reference/domain-spec.md §3): the CCADB all-records
-header of tests/fixtures/real/ccadb (every field quoted, dates "YYYY.MM.DD"), Mozilla's revoked
-intermediates report as the CCADB-Tools test sample has it ("2020 Jun 09" dates, upper-case hex
-serial, PEM in single quotes), OneCRL remote-settings records, the CRLSet binary (uint16-LE header
-length, JSON header, per parent SPKI SHA-256 + uint32-LE count + length-prefixed serials), crt.sh's
-JSON rows, and Bugzilla's REST bug objects.
+Shapes follow the real services: the CCADB all-records header of tests/fixtures/real/ccadb (every
+field quoted, dates "YYYY.MM.DD"), Mozilla's revoked intermediates report as the CCADB-Tools test
+sample has it ("2020 Jun 09" dates, upper-case hex serial, PEM in single quotes), OneCRL
+remote-settings records, the CRLSet binary (uint16-LE header length, JSON header, per parent SPKI
+SHA-256 + uint32-LE count + length-prefixed serials), crt.sh's JSON rows, and Bugzilla's REST bug
+objects.
 """
 
 from __future__ import annotations
@@ -107,6 +107,12 @@ def _root_status_text(world: RevocationWorld, root_id: str) -> str:
     return "; ".join(f"{label}: {getattr(status, name)}" for name, label in _STORE_LABELS)
 
 
+def _certificate_name(world: RevocationWorld, cert: CaCert) -> str:
+    """CCADB's name of a CA certificate: its subject's common name (a cross-sign's is its subject's)."""
+    spec = cert.spec
+    return spec.common_name if spec.cross_of is None else world.scenario.ca(spec.cross_of).common_name
+
+
 def ccadb_all_records(world: RevocationWorld, moment: datetime) -> bytes:
     """AllCertificateRecords CSV as of `moment`: a record per CA certificate issued by then."""
     rows = []
@@ -128,11 +134,9 @@ def ccadb_all_records(world: RevocationWorld, moment: datetime) -> bytes:
             {
                 "CA Owner": spec.owner,
                 "Salesforce Record ID": _record_id(cert.cert_id),
-                "Certificate Name": spec.common_name
-                if spec.cross_of is None
-                else world.scenario.ca(spec.cross_of).common_name,
+                "Certificate Name": _certificate_name(world, cert),
                 "Parent Salesforce Record ID": _record_id(parent.cert_id) if parent else "",
-                "Parent Certificate Name": parent.spec.common_name if parent else "",
+                "Parent Certificate Name": _certificate_name(world, parent) if parent else "",
                 "Certificate Record Type": "Root Certificate" if is_root else "Intermediate Certificate",
                 "Subordinate CA Owner": spec.subordinate_owner or "",
                 "Apple Status": status.apple if status else "Not Included",
@@ -202,7 +206,7 @@ def mozilla_revoked_intermediates(world: RevocationWorld, moment: datetime) -> b
                 "OneCRL Status": onecrl_status,
                 "OneCRL Bug Number": str(rev.onecrl.bug) if rev.onecrl and rev.onecrl.bug else "",
                 "Certificate Serial Number": f"{rev.serial:X}".zfill(2 * ((len(f"{rev.serial:X}") + 1) // 2)),
-                "CA Owner/Certificate Name": cert.spec.common_name,
+                "CA Owner/Certificate Name": _certificate_name(world, cert),
                 "Certificate Issuer Common Name": _attr(parsed.issuer, x509.NameOID.COMMON_NAME),
                 "Certificate Issuer Organization": _attr(parsed.issuer, x509.NameOID.ORGANIZATION_NAME),
                 "Certificate Subject Common Name": _attr(parsed.subject, x509.NameOID.COMMON_NAME),

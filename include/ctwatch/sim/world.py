@@ -389,9 +389,10 @@ class World:
                     "issuer_cert_id": cert.chain_ids[1] if len(cert.chain_ids) > 1 else None,
                     "ocsp_signing": _has_ocsp_signing(cert),
                     "ocsp_nocheck": spec.ocsp_nocheck and _has_ocsp_signing(cert),
-                    "technically_constrained": bool(spec.permitted_dns)
-                    and cert.kind in ("intermediate", "reissue"),
+                    "technically_constrained": bool(spec.permitted_dns) and cert.sub_ca_profile,
                     "reissue_of": cert.reissue_of,
+                    "cross_of": spec.cross_of,
+                    "leaves_from": spec.leaves_from.isoformat() if spec.leaves_from else None,
                     "not_before": _x509_time(self.hierarchy, cert).isoformat(),
                 }
             )
@@ -425,8 +426,8 @@ class World:
 
 
 def _has_ocsp_signing(cert: CaCert) -> bool:
-    """Only intermediates (and their re-issues) carry EKUs in the simulated hierarchy."""
-    return cert.spec.ocsp_signing and cert.kind in ("intermediate", "reissue")
+    """Only the subordinate CA profile carries EKUs in the simulated hierarchy."""
+    return cert.spec.ocsp_signing and cert.sub_ca_profile
 
 
 def _x509_time(hierarchy: Hierarchy, cert: CaCert) -> datetime:
@@ -474,6 +475,8 @@ def generate_entries(scenario: Scenario, seed: int, directory: Path) -> None:
     for ca_id, variants in _issuing_variants(hierarchy).items():
         spec = scenario.ca(ca_id)
         lo = max(start_s, int(spec.not_before.timestamp()))
+        if spec.leaves_from is not None:
+            lo = max(lo, int(spec.leaves_from.timestamp()))
         hi = min(end_s, int(spec.not_after.timestamp()))
         if hi <= lo:
             continue
