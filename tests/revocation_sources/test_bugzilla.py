@@ -54,11 +54,11 @@ def test_comments_as_of_and_new_since(sim: SimulatorRunning) -> None:
     client = _client(_t(7, 12))
     comments, errors = bugzilla.fetch_comments(client, rest_url, SECOM_BUG)
     assert errors == []
-    assert [(c.comment_id, c.count, c.creator, c.creation_time, c.is_private) for c in comments] == [
-        (165091000, 0, CA, _t(7, 3, 2, 14), False),
-        (165091001, 1, CA, _t(7, 7, 6), False),
-        (165091002, 2, CA, _t(7, 10, 8), False),
-    ]
+    assert [(c.comment_id, c.count, c.creator, c.creation_time, c.is_private, c.text) for c in comments] == [
+        (165091000, 0, CA, _t(7, 3, 2, 14), False, "Incident report to follow."),
+        (165091001, 1, CA, _t(7, 7, 6), False, "Incident report: the JPRS intermediates will be re-issued."),
+        (165091002, 2, CA, _t(7, 10, 8), False, "Re-issued certificates under the same key."),
+    ]  # small.toml's comments of bug 1650910 by 07-12
     # only comments created after new_since; their number in the bug stays
     newer, _ = bugzilla.fetch_comments(client, rest_url, SECOM_BUG, new_since=_t(7, 7, 6))
     assert [(c.count, c.creation_time) for c in newer] == [(2, _t(7, 10, 8))]
@@ -98,6 +98,8 @@ def test_malformed_comments_are_errors_and_the_others_are_kept() -> None:
         {**good, "id": 56, "is_private": "no"},
         {key: value for key, value in good.items() if key != "creator"} | {"id": 57},
         "not an object",
+        {key: value for key, value in good.items() if key != "text"} | {"id": 59},
+        {**good, "id": 60, "text": None},
     ]
     routes = {
         "/rest/bug/5/comment": (
@@ -112,7 +114,7 @@ def test_malformed_comments_are_errors_and_the_others_are_kept() -> None:
         kept, errors = bugzilla.fetch_comments(_client(), rest_url, 5)
         with pytest.raises(FetchError) as caught:
             bugzilla.fetch_comments(_client(), rest_url, 6)
-    assert [c.comment_id for c in kept] == [51]
+    assert [(c.comment_id, c.text) for c in kept] == [(51, "kept")]
     assert [(e.record_ref, e.error.split(":")[0]) for e in errors] == [
         ("bug 5 comment 52", "TypeError"),
         ("bug 5 comment 53", "TypeError"),
@@ -121,6 +123,8 @@ def test_malformed_comments_are_errors_and_the_others_are_kept() -> None:
         ("bug 5 comment 56", "TypeError"),
         ("bug 5 comment 57", "KeyError"),
         ("bug 5 comment #7", "TypeError"),
+        ("bug 5 comment 59", "KeyError"),
+        ("bug 5 comment 60", "TypeError"),
     ]
     assert "not a Bugzilla comment list of bug 6" in caught.value.reason
 
@@ -145,6 +149,15 @@ def test_ingest_fetches_comments_incrementally_in_any_order(sim: SimulatorRunnin
     assert (again.comment_fetches, again.new_comments) == (2, 0)
     first_observed = "SELECT first_observed_at, count(*) FROM bugzilla_comments GROUP BY ALL ORDER BY 1"
     assert _rows(path, first_observed) == [(_t(7, 12), 5), (_t(7, 25), 5)]
+    # the text of every comment made by 07-25, as the scenario declares it
+    declared = [
+        (bug.id, count, comment.text)
+        for bug in sim.world.revocations.bugs
+        for count, comment in enumerate(bug.comments)
+        if comment.at <= _t(7, 25)
+    ]
+    assert len(declared) == 10
+    assert _rows(path, "SELECT bug_id, count, text FROM bugzilla_comments ORDER BY ALL") == sorted(declared)
     fetches = (
         "SELECT bug_id, fetched_at, new_since, comments_returned FROM bugzilla_comment_fetches "
         "ORDER BY bug_id, fetched_at, new_since NULLS FIRST"
@@ -228,8 +241,8 @@ def test_which_bugs_get_their_comments_fetched(tmp_path: Path) -> None:
     assert (summary.comment_fetches, summary.errors) == (3, 0)
     asked = sorted(p for p, _ in server.requests if "/comment" in p)
     assert asked == [
-        "/rest/bug/1/comment?include_fields=id%2Cbug_id%2Ccount%2Ccreator%2Ccreation_time%2Cis_private"
+        "/rest/bug/1/comment?include_fields=id%2Cbug_id%2Ccount%2Ccreator%2Ccreation_time%2Cis_private%2Ctext"
         "&new_since=2020-07-01T00%3A00%3A00Z",
-        "/rest/bug/4/comment?include_fields=id%2Cbug_id%2Ccount%2Ccreator%2Ccreation_time%2Cis_private",
-        "/rest/bug/5/comment?include_fields=id%2Cbug_id%2Ccount%2Ccreator%2Ccreation_time%2Cis_private",
+        "/rest/bug/4/comment?include_fields=id%2Cbug_id%2Ccount%2Ccreator%2Ccreation_time%2Cis_private%2Ctext",
+        "/rest/bug/5/comment?include_fields=id%2Cbug_id%2Ccount%2Ccreator%2Ccreation_time%2Cis_private%2Ctext",
     ]

@@ -1,5 +1,6 @@
 """Bugzilla comments in the warehouse: one row per comment whatever the re-fetches, the earliest
-observation kept, every fetch recorded, and only complete fetches tell up to when comments are known."""
+observation kept, the text kept (and filled in for a comment stored without it), every fetch
+recorded, and only complete fetches tell up to when comments are known."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def _at(day: int, hour: int = 0) -> datetime:
 
 
 def _comment(count: int, day: int, creator: str = "ca-rep@example.org") -> BugComment:
-    return BugComment(9000 + count, 90, count, creator, _at(day), is_private=False)
+    return BugComment(9000 + count, 90, count, creator, _at(day), is_private=False, text=f"update {count}")
 
 
 def _store(
@@ -47,6 +48,18 @@ def test_a_refetch_does_not_duplicate_and_an_earlier_one_keeps_the_first_observa
         (9002, 2, "ca-rep@example.org", _at(12), "fetch-12"),
     ]
     assert con.execute("SELECT count(*) FROM bugzilla_comment_fetches").fetchone() == (4,)
+
+
+def test_the_text_is_kept_and_a_comment_stored_without_it_gains_it(con: duckdb.DuckDBPyConnection) -> None:
+    _store(con, 10, _comment(0, 1), _comment(1, 5))
+    # as a comment fetched before texts were kept
+    con.execute("UPDATE bugzilla_comments SET text = NULL WHERE comment_id = 9001")
+    assert _store(con, 12, _comment(0, 1), _comment(1, 5)) == 0
+    texts = "SELECT comment_id, text, first_observed_at, location FROM bugzilla_comments ORDER BY 1"
+    assert con.execute(texts).fetchall() == [
+        (9000, "update 0", _at(10), "fetch-10"),
+        (9001, "update 1", _at(10), "fetch-10"),  # the first observation stays
+    ]
 
 
 def test_only_complete_fetches_say_up_to_when_comments_are_known(con: duckdb.DuckDBPyConnection) -> None:

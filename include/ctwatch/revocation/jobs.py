@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import duckdb
 from cryptography import x509
@@ -25,6 +26,7 @@ from ctwatch.revocation.model import RecordError, Snapshot, SourceName, StampKin
 from ctwatch.sources import bugzilla, ccadb, crlset, crtsh, ocsp, onecrl
 from ctwatch.sources.http import FetchError, HttpClient, Politeness
 from ctwatch.warehouse import observations
+from ctwatch.warehouse.bug_mentions import CrtshCertificateId, is_crtsh_id, store_crtsh_ids
 from ctwatch.x509 import CertError, ParsedCert, analyse_bytes
 
 log = logging.getLogger(__name__)
@@ -209,9 +211,13 @@ def ingest_crtsh(
     max_downloads: int = 500,
 ) -> CrtshSummary:
     """Identity searches on crt.sh; certificates not stored yet are downloaded (`?d=`) and stored
-    with source 'crtsh'. A pattern still capped after splitting is recorded as an error."""
+    with source 'crtsh'. Every crt.sh ID returned is recorded (with its certificate's SHA-256 when
+    downloaded), so a bug naming it can be resolved. A pattern still capped after splitting is
+    recorded as an error."""
     client, _ = _client(locations, as_of)
     rows: dict[int, crtsh.CrtshRow] = {}
+    searched_by: dict[int, str] = {}  # crt.sh id -> URL of the first search that returned it
+    downloaded: dict[int, str] = {}  # crt.sh id -> SHA-256 of the certificate it served
     queries = 0
     truncated: list[str] = []
     errors: list[RecordError] = []
@@ -229,6 +235,9 @@ def ingest_crtsh(
                 errors.append(RecordError(identity, str(exc)))
                 continue
             rows.update(result.rows)
+            search_url = f"{locations.crtsh_url}?{urlencode({'identity': identity})}"
+            for crtsh_id in result.rows:
+                searched_by.setdefault(crtsh_id, search_url)
             queries += result.queries
             truncated.extend(result.truncated)
             errors.extend(result.errors)
@@ -249,18 +258,38 @@ def ingest_crtsh(
             except FetchError as exc:
                 errors.append(RecordError(str(row.crtsh_id), str(exc)))
                 continue
+            served: list[ParsedCert] = []
             for item in analyse_bytes(pem or b""):
                 if isinstance(item, CertError):
                     failed.append((item, f"crtsh:{row.crtsh_id}"))
                 else:
-                    parsed.append(item)
+                    served.append(item)
+            parsed.extend(served)
+            if len(served) == 1:
+                downloaded[row.crtsh_id] = served[0].der_sha256
     finally:
         client.close()
+    crtsh_ids = [
+        CrtshCertificateId(
+            crtsh_id=row.crtsh_id,
+            der_sha256=downloaded.get(row.crtsh_id),
+            serial_hex=row.serial_hex,
+            not_before=row.not_before,
+            issuer_name=row.issuer_name,
+            location=searched_by[row.crtsh_id],
+        )
+        for row in rows.values()
+        if is_crtsh_id(str(row.crtsh_id))
+    ]
+    errors.extend(
+        RecordError(searched_by[i], f"crt.sh id {i} out of range") for i in rows if not is_crtsh_id(str(i))
+    )
     con = warehouse.connect(warehouse_file)
     try:
         new = warehouse.store_certificates(con, parsed, source="crtsh")
         warehouse.record_parse_errors(con, failed)
         at = observation_stamp(as_of if locations.simulated else None)[0]
+        store_crtsh_ids(con, crtsh_ids, observed_at=at)
         for error in errors:
             _record_fetch_error(con, str(SourceName.CRTSH), error.record_ref, error.error, at)
     finally:
@@ -269,11 +298,36 @@ def ingest_crtsh(
 
 
 def import_crtsh_csv(warehouse_file: Path, csv_file: Path, *, queried_at: datetime) -> IngestSummary:
-    """The CSV output of sql/crtsh_ocsp_signing_ca.sql, stamped with when the query ran."""
+    """The CSV output of sql/crtsh_ocsp_signing_ca.sql, stamped with when the query ran; its crt.sh
+    IDs are recorded with their certificates' SHA-256 (a row without a usable ID is an error)."""
     snapshot = crtsh.parse_ocsp_signing_ca_csv(
         csv_file.read_bytes(), location=str(csv_file), observed_at=queried_at
     )
-    return _store(warehouse_file, [(snapshot, ())], (), IngestSummary())
+    crtsh_ids: list[CrtshCertificateId] = []
+    id_errors: list[RecordError] = []
+    for sighting in snapshot.sightings:
+        ref = sighting.record_ref
+        if ref is None or not is_crtsh_id(ref) or sighting.der_sha256 is None:
+            id_errors.append(RecordError(f"sha256 {sighting.der_sha256}", f"no usable crt.sh id: {ref!r}"))
+            continue
+        crtsh_ids.append(
+            CrtshCertificateId(
+                crtsh_id=int(ref),
+                der_sha256=sighting.der_sha256,
+                serial_hex=None,
+                not_before=None,
+                issuer_name=None,
+                location=str(csv_file),
+            )
+        )
+    snapshot = replace(snapshot, errors=snapshot.errors + tuple(id_errors))
+    summary = _store(warehouse_file, [(snapshot, ())], (), IngestSummary())
+    con = warehouse.connect(warehouse_file)
+    try:
+        store_crtsh_ids(con, crtsh_ids, observed_at=queried_at)
+    finally:
+        con.close()
+    return summary
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,9 @@
 and the CA owner each bug is about. A bug's creation time is when the CA was demonstrably made
 aware in public, so it may start a revocation clock (ctwatch.evaluate decides).
 
-A bug's comments (`fetch_comments`: who wrote each and when, not the text) show whether the CA kept
-the IRG update rhythm: the assignee of a CA-compliance bug is the CA's representative.
+A bug's comments (`fetch_comments`: who wrote each, when, and the text) show whether the CA kept
+the IRG update rhythm: the assignee of a CA-compliance bug is the CA's representative. Their text
+(ctwatch.sources.bug_mentions) shows which certificates a bug names.
 
 Whiteboard tags (domain-spec §1.6): `[ca-revocation-delay]`, `[leaf-revocation-delay]`, the 2020
 spellings `[delayed-revocation-ca]` / `[delayed-revocation-leaf]`, and the bare `revocation-delay`.
@@ -25,7 +26,7 @@ INCLUDE_FIELDS = (
     "id,summary,whiteboard,status,resolution,creation_time,last_change_time,product,component,"
     "assigned_to,creator"
 )
-COMMENT_FIELDS = "id,bug_id,count,creator,creation_time,is_private"  # the text is not needed
+COMMENT_FIELDS = "id,bug_id,count,creator,creation_time,is_private,text"
 _TAG = re.compile(r"\[([^\[\]]+)\]|(\S+)")
 _DELAY_TAG = re.compile(r"(?:.*-)?revocation-delay|delayed-revocation-.+", re.IGNORECASE)
 PAGE_SIZE = 500
@@ -56,6 +57,9 @@ class BugComment:
     creator: str  # login of the author
     creation_time: datetime
     is_private: bool  # visible to insiders only: not a public update
+    # what the comment says (comment 0: the bug's description); "" where only the author and time
+    # were read back, as the update-rhythm report does
+    text: str = ""
 
 
 def revocation_delay_tags(whiteboard: str) -> tuple[str, ...]:
@@ -176,11 +180,13 @@ def _comment(raw: Any, bug_id: int) -> BugComment:
         raise TypeError(f"a comment is a JSON object, not {type(raw).__name__}")
     if _integer(raw, "bug_id") != bug_id:
         raise ValueError(f"a comment of bug {raw['bug_id']} in the answer for bug {bug_id}")
-    creator, is_private = raw["creator"], raw["is_private"]
+    creator, is_private, text = raw["creator"], raw["is_private"], raw["text"]
     if not isinstance(creator, str) or not creator:
         raise TypeError("creator must be a non-empty string")
     if not isinstance(is_private, bool):
         raise TypeError("is_private must be a boolean")
+    if not isinstance(text, str):
+        raise TypeError("text must be a string")
     return BugComment(
         comment_id=_integer(raw, "id"),
         bug_id=bug_id,
@@ -188,6 +194,7 @@ def _comment(raw: Any, bug_id: int) -> BugComment:
         creator=creator,
         creation_time=parse_utc(str(raw["creation_time"])),
         is_private=is_private,
+        text=text,
     )
 
 

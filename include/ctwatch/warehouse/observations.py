@@ -236,6 +236,7 @@ def store_bug_comments(
                     "creator": [c.creator for c in ordered],
                     "creation_time": [c.creation_time for c in ordered],
                     "is_private": [c.is_private for c in ordered],
+                    "text": [c.text for c in ordered],
                     "observed_at": fetched_at,
                     "location": location,
                 },
