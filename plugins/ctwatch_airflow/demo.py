@@ -36,13 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from ctwatch.demo import (
+    EVALUATION_CONFIG_FILE,
     SCENARIO_FILE,
     alert_counts,
     disclosed_keys,
     format_alert_counts,
     format_table,
     summarize,
-    write_evaluation_config,
     write_sources_file,
 )
 from ctwatch_airflow.launcher import (
@@ -285,9 +285,7 @@ def demo_environment(layout: Layout, replay: Replay, sources_file: Path, log_lis
             "CTWATCH_REVOCATION_INTERVAL": replay.interval_of("ingest_revocations"),
             "CTWATCH_CRTSH_INTERVAL": replay.interval_of("ingest_crtsh"),
             "CTWATCH_EVALUATE_INTERVAL": replay.interval_of(EVALUATION_DAG),
-            "CTWATCH_EVALUATION_CONFIG": str(
-                write_evaluation_config(layout.data / "evaluation.toml", replay.step_of("ingest_revocations"))
-            ),
+            "CTWATCH_EVALUATION_CONFIG": str(EVALUATION_CONFIG_FILE),
         }
     )
     return env

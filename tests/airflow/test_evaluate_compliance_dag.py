@@ -8,16 +8,17 @@ from pathlib import Path
 import pytest
 
 from ctwatch import evaluate, warehouse
-from ctwatch.x509.model import CertKind
 from tests.conftest import REPO_ROOT
-from tests.evaluate.conftest import ROOT_SHA, ROOT_SUBJECT, add_cert, ccadb, observe, utc
+from tests.crl.factory import Ca
+from tests.evaluate.conftest import World, revoked, root_ca, utc
 
 pytestmark = pytest.mark.integration
 JPRS = "a1" * 32
+__all__ = ["root_ca"]  # the evaluate tests' root CA fixture
 
 
 def test_evaluate_compliance_dag_judges_as_of_the_interval_end(
-    airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, root_ca: Ca
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -25,10 +26,13 @@ def test_evaluate_compliance_dag_judges_as_of_the_interval_end(
     monkeypatch.setenv("CTWATCH_WAREHOUSE", str(warehouse_file))
     monkeypatch.setenv("CTWATCH_DATA_DIR", str(tmp_path))
     con = warehouse.connect(warehouse_file)
-    add_cert(con, ROOT_SHA, spki="f0" * 32, kind=CertKind.ROOT, subject=ROOT_SUBJECT, finding=False)
-    add_cert(con, JPRS, spki="ee" * 32)
-    ccadb(con, {JPRS: "JPRS"})
-    observe(con, JPRS, claimed=utc(2020, 7, 5), first=utc(2020, 7, 20, 6), absent=utc(2020, 7, 20))
+    world = World.start(con, tmp_path, root_ca)
+    world.add_cert(JPRS, spki="ee" * 32, serial=0x1A)
+    world.ccadb({JPRS: "JPRS"})
+    # seen without it 2020-07-20, listed 06:00 that day: published late (the packaged incident's
+    # publication deadline is 2020-07-09T00:00Z)
+    world.crl(utc(2020, 7, 20))
+    world.crl(utc(2020, 7, 20, 6), [revoked(0x1A, utc(2020, 7, 5))])
     con.close()
 
     dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "evaluate_compliance.py")).dags["evaluate_compliance"]

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from ctwatch.demo import (
+    EVALUATION_CONFIG_FILE,
     OwnerSummary,
     alert_counts,
     format_alert_counts,
     format_table,
-    write_evaluation_config,
     write_sources_file,
 )
 from ctwatch.evaluate.config import load_config
@@ -50,14 +50,13 @@ def test_the_sources_file_points_every_revocation_source_at_the_simulator(tmp_pa
     )
 
 
-def test_the_evaluation_config_polls_once_per_backfill_interval(tmp_path: Path) -> None:
-    config = load_config(write_evaluation_config(tmp_path / "evaluation.toml", timedelta(days=14)))
-    assert config.polling_interval("crl") == timedelta(days=14)
-    assert config.polling_interval("ocsp") == timedelta(days=14)
+def test_the_evaluation_config_declares_the_incident_and_its_key_destruction() -> None:
+    config = load_config(EVALUATION_CONFIG_FILE)
     (incident,) = config.incidents
     assert incident.clock_start == datetime(2020, 7, 1, tzinfo=UTC)
     assert len(incident.bug_ids) == 5
-    assert len(config.key_destructions) == 1
+    (destruction,) = config.key_destructions
+    assert destruction.recorded_at == datetime(2021, 3, 17, 9, tzinfo=UTC)
 
 
 def test_a_replay_ends_with_the_first_interval_reaching_its_end() -> None:

@@ -1,11 +1,11 @@
 """Report inputs: verdicts built directly for unit tests, and a warehouse evaluated through the
-evaluator's public API for the end-to-end report (a SECOM-like incident, clock start 2020-07-01,
-deadline 2020-07-08, CRL publication allowance 24 h + polling 4 h)."""
+evaluator's public API for the end-to-end report (a SECOM-like incident, clock start
+2020-07-01T00:00Z, deadline 2020-07-08T00:00Z, CRL publication deadline 24 h later; CRLs archived
+by the CRL archive)."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,10 +16,19 @@ from ctwatch import evaluate, warehouse
 from ctwatch.evaluate import Basis, Incident, IncidentStatus, Status, Verdict
 from ctwatch.sources.bugzilla import Bug, BugComment
 from ctwatch.warehouse import observations
-from ctwatch.x509.model import CertKind
-from tests.evaluate.conftest import CONFIG, EXPIRES, ROOT_SHA, ROOT_SUBJECT, ccadb, observe, utc
-from tests.rules.factory import make_cert
+from tests.crl.factory import Ca
+from tests.evaluate.conftest import World, revoked, root_ca, utc
 
+CONFIG = b"""
+[[incidents]]
+id = "ocsp-eku-2020"
+rule = "e_ca_ocsp_signing_eku_without_nocheck"
+clock_start = 2020-07-01T00:00:00Z
+clock_source = "public disclosure (m.d.s.p, Ryan Sleevi)"
+window_kind = "subordinate_ca"
+reason = "not_issued_per_requirements"
+trust_scope = "root_store"
+"""
 RULE = "e_ca_ocsp_signing_eku_without_nocheck"
 OWNER = "SECOM Trust Systems"
 INCIDENT_ID = f"ocsp-eku-2020:{OWNER}"
@@ -35,6 +44,7 @@ LATE = "b1" * 32  # same key as ON_TIME, revoked 2020-09-15: late by 69 days
 OVERDUE = "c1" * 32  # not revoked; the CA planned 2021-03-09
 EXPIRED = "d1" * 32  # expired 2020-10-15 unrevoked
 PLANNED = utc(2021, 3, 9)
+__all__ = ["root_ca"]  # the evaluate tests' root CA fixture, shared
 
 
 def make_verdict(**changes: Any) -> Verdict:
@@ -48,7 +58,8 @@ def make_verdict(**changes: Any) -> Verdict:
         dns_names=None, first_ct_at=utc(2019, 7, 11, 5), first_ct_basis="ct", deadline=DEADLINE,
         deadline_basis="clock start + 7d", planned_revocation_at=None, status=Status.PENDING, delay=None,
         basis=Basis.NO_REVOCATION, revoked_at_claimed=None, revocation_reason=None,
-        first_observed_revoked_at=None, bounds=(), arithmetic=(), evidence=(),
+        first_observed_revoked_at=None, bounds=(), arithmetic=(), evidence=(), publish_by=None,
+        delay_max=None, basis_text="", last_observed_absent_at=None, findings=(), root_program_actions=(),
     )  # fmt: skip
     return dataclasses.replace(base, **changes)
 
@@ -63,34 +74,6 @@ def make_incident(**changes: Any) -> Incident:
         key_destruction_required=True, certificates=1, key_groups=1, status=IncidentStatus.OPEN,
     )  # fmt: skip
     return dataclasses.replace(base, **changes)
-
-
-@dataclass(frozen=True)
-class _Finding:
-    der_sha256: str
-    rule_id: str
-    severity: str = "error"
-    detail: str = "id-kp-OCSPSigning without id-pkix-ocsp-nocheck"
-
-
-def _add(
-    con: Any,
-    der: str,
-    *,
-    spki: str,
-    subject: str,
-    not_after: datetime = EXPIRES,
-    kind: CertKind = CertKind.SUB_CA,
-    finding: bool = True,
-) -> None:
-    cert = make_cert(
-        ocsp_signing=True, der_sha256=der, spki_sha256=spki, not_before=utc(2019, 7, 11),
-        not_after=not_after, kind=kind, subject_der=der.encode(), issuer_der=ROOT_SUBJECT,
-        subject_rfc4514=subject, serial_hex=der[:8],
-    )  # fmt: skip
-    warehouse.store_certificates(con, [cert], source="file:test")
-    if finding:
-        warehouse.store_findings(con, [_Finding(der, RULE)], as_of=utc(2026, 1, 1))
 
 
 BUG_ID = 1652610
@@ -141,19 +124,23 @@ def config_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def warehouse_file(tmp_path: Path, config_file: Path) -> Path:
+def warehouse_file(tmp_path: Path, config_file: Path, root_ca: Ca) -> Path:
     """The warehouse after the evaluation as of 2021-01-01 (closed again: reports open it read-only)."""
     path = tmp_path / "w.duckdb"
     con = warehouse.connect(path)
     try:
-        _add(con, ROOT_SHA, spki="f0" * 32, subject="CN=Root", kind=CertKind.ROOT, finding=False)
-        _add(con, ON_TIME, spki="e1" * 32, subject=MARKDOWN_HOSTILE)
-        _add(con, LATE, spki="e1" * 32, subject="CN=Late")
-        _add(con, OVERDUE, spki="e2" * 32, subject=CSV_HOSTILE)
-        _add(con, EXPIRED, spki="e3" * 32, subject="CN=Expired", not_after=utc(2020, 10, 15))
-        ccadb(con, {ON_TIME: "JPRS", LATE: "JPRS", OVERDUE: None, EXPIRED: None})
-        observe(con, ON_TIME, claimed=utc(2020, 7, 7), first=utc(2020, 7, 7, 6), absent=utc(2020, 7, 7))
-        observe(con, LATE, claimed=utc(2020, 9, 15), first=utc(2020, 9, 15, 6), absent=utc(2020, 9, 15))
+        world = World.start(con, tmp_path, root_ca)
+        world.add_cert(ON_TIME, spki="e1" * 32, serial=1, subject_rfc4514=MARKDOWN_HOSTILE)
+        world.add_cert(LATE, spki="e1" * 32, serial=2, subject_rfc4514="CN=Late")
+        world.add_cert(OVERDUE, spki="e2" * 32, serial=3, subject_rfc4514=CSV_HOSTILE)
+        world.add_cert(
+            EXPIRED, spki="e3" * 32, serial=4, subject_rfc4514="CN=Expired", not_after=utc(2020, 10, 15)
+        )
+        world.ccadb({ON_TIME: "JPRS", LATE: "JPRS", OVERDUE: None, EXPIRED: None})
+        world.crl(utc(2020, 7, 7))
+        world.crl(utc(2020, 7, 7, 6), [revoked(1, utc(2020, 7, 7))])
+        world.crl(utc(2020, 9, 15), [revoked(1, utc(2020, 7, 7))])
+        world.crl(utc(2020, 9, 15, 6), [revoked(1, utc(2020, 7, 7)), revoked(2, utc(2020, 9, 15))])
         _bugzilla(con)
         config = evaluate.load_config(config_file)
         evaluate.evaluate(con, EVALUATED_AS_OF, config=config, now=utc(2026, 1, 1))

@@ -19,7 +19,7 @@ from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sources import bugzilla
 from ctwatch.sources.http import FetchError, HttpClient, Politeness, RetryPolicy
 from ctwatch.warehouse import observations
-from tests.evaluate.conftest import ccadb
+from tests.evaluate.conftest import ccadb_snapshot
 from tests.revocation_sources.conftest import sim_locations
 from tests.sources.test_http import FakeClocks, FixtureServer
 
@@ -207,7 +207,7 @@ def test_which_bugs_get_their_comments_fetched(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     con = warehouse.connect(path)
     try:
-        ccadb(con, {})  # CCADB owner "SECOM Trust Systems"
+        ccadb_snapshot(con, "00" * 32, {})  # CCADB owner "SECOM Trust Systems"
         for bug_id in (1, 3):
             comment = bugzilla.BugComment(bug_id * 10, bug_id, 0, CA, _t(7, 1), is_private=False)
             observations.store_bug_comments(con, bug_id, [comment], [], fetched_at=_t(7, 5), new_since=None,

@@ -7,7 +7,6 @@ from ctwatch.demo.setup import (
     EVALUATION_CONFIG_FILE,
     SCENARIO_FILE,
     disclosed_keys,
-    write_evaluation_config,
     write_sources_file,
 )
 from ctwatch.demo.summary import (
@@ -27,6 +26,5 @@ __all__ = [
     "format_alert_counts",
     "format_table",
     "summarize",
-    "write_evaluation_config",
     "write_sources_file",
 ]

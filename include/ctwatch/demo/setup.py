@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 _HERE = Path(__file__).resolve().parent
 SCENARIO_FILE = _HERE / "july2020.toml"
-# The packaged incidents.toml plus the scenario's bugs and key destruction, without polling intervals.
+# The packaged incidents.toml plus the scenario's bugs and key destruction.
 EVALUATION_CONFIG_FILE = _HERE / "evaluation.toml"
-_SECONDS_PER_HOUR = 3600
 
 
 def _toml_string(value: str) -> str:
@@ -53,12 +51,3 @@ def disclosed_keys(ground_truth: Mapping[str, Any]) -> list[str]:
             if cert["ocsp_signing"] and not cert["ocsp_nocheck"] and cert["kind"] != "root"
         }
     )
-
-
-def write_evaluation_config(path: Path, polling_interval: timedelta) -> Path:
-    """The evaluator's configuration for a replay polling every `polling_interval` (whole hours)."""
-    hours = int(polling_interval.total_seconds() // _SECONDS_PER_HOUR)
-    header = f"[polling_interval_hours]\ncrl = {hours}\nocsp = {hours}\n\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(header + EVALUATION_CONFIG_FILE.read_text())
-    return path

@@ -1,34 +1,25 @@
 """The compliance clock: findings -> incidents -> deadlines -> verdicts with their basis, as of any date.
 
-Design (issue 7; DESIGN.md "Evidence model"):
+The rules, for users, are in docs/verdicts.md; in short:
 
 * **Scope.** A finding of an error rule on a certificate whose chain reaches a root a store
-  includes (CCADB: the root record's Apple/Chrome/Microsoft/Mozilla status, or "Status of Root
-  Cert") belongs to an incident per (rule, CCADB CA Owner); `Subordinate CA Owner` is shown per
-  certificate. A certificate CCADB does not list takes the owner of the nearest stored issuer it
-  lists. Trust is read from the CCADB snapshot at or before the clock start (declared incidents) or
-  the as-of (detected ones; the earliest later snapshot when none is earlier, said in `scope_basis`).
-  Declared incidents (`incidents.toml`, see `config`) cover what they name (rule and/or
-  certificates) whatever the trust scope unless `trust_scope = "root_store"`.
-* **Key groups.** An incident covers every certificate sharing a key (spki_sha256) with a finding,
-  findings or not. Roots get `root_program_action` (an action item, no clock) and are listed, not
-  waited for.
-* **Clock.** The earliest demonstrable awareness by the as-of: a declared public disclosure, the
-  filing of a linked Bugzilla bug (listed in the configuration, or same CA owner with a
-  revocation-delay whiteboard tag, filed after the earliest member's notBefore), a recorded problem
-  report ctwatch sent. ctwatch's first detection is shown, starts nothing; no start -> the
-  `clock_not_started` alert. The window is `ctwatch.policy` as of the clock start; a member first
-  public (CT time, else notBefore) after the clock start gets max(incident deadline, that + window).
-* **Verdicts** (`verdict.judge`): on time iff claimed <= deadline and ctwatch's first observation
-  <= deadline + publication allowance + the source's polling interval; else late by the larger
-  excess. Unwatched history: basis `claimed_only` with the third-party bounds in words.
-* **Key destruction.** For the OCSP-EKU rules a key group closes only when every non-root member is
-  revoked or expired and an attestation (date, auditor, link) dated by the as-of is recorded.
+  includes (CCADB) belongs to an incident per (rule, CCADB CA Owner) (`scope`). Declared incidents
+  (`config`) cover what they name whatever the trust scope unless `trust_scope = "root_store"`.
+* **Key groups.** Where the key must be destroyed (the OCSP-EKU rules), an incident covers every
+  certificate sharing a key with a finding; one issued under another CA owner is that owner's
+  notification item, without a deadline. Roots are root-program action items (`key_groups`).
+* **Clock** (`clock`): the earliest demonstrable awareness by the as-of: a declared instant, a
+  bug the incident lists, a problem report; for a detected incident, a revocation-delay bug of the
+  owner that names a member or was filed after ctwatch's detection. A certificate issued after the
+  clock start gets the window from the earlier of its notBefore and its first CT time.
+* **Verdicts** (`verdict`): only the CA's CRL or OCSP settle; an uncontradicted report may settle
+  history nobody watched (`reported_only`); browser blocks never settle; publication is judged from
+  ctwatch's observations with and without the entry, never from an assumed polling interval.
 * **As of.** `evaluate(con, as_of)` reads evidence made by `as_of` only (observations first
-  observed by then, bugs and CCADB snapshots observed by then, certificates public by then; rule
-  findings are functions of the DER, so later evaluations count) and replaces that as-of's rows:
-  the same as-of twice gives the same rows. Alert events go to the outbox, keyed so a transition is
-  raised once; an as-of more than a day before `now` raises historical alerts.
+  observed by then, bugs, reports and attestations recorded by then, certificates public by then;
+  rule findings are functions of the DER, so later evaluations count) and replaces that as-of's
+  rows: the same as-of twice gives the same rows. Alert events go to the outbox, keyed so a
+  transition is raised once; an as-of more than a day before `now` raises historical alerts.
 """
 
 from __future__ import annotations

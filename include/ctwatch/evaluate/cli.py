@@ -37,6 +37,10 @@ def add_parser(subparsers: Any) -> None:
     kd.add_argument("--destroyed-at", type=parse_utc, required=True, help="date or time (UTC)")
     kd.add_argument("--auditor", required=True)
     kd.add_argument("--link", required=True, help="audit report or bug comment URL")
+    kd.add_argument(
+        "--recorded-at", type=parse_utc, default=None,
+        help="when the attestation became known (UTC; default: now); earlier as-ofs do not see it",
+    )  # fmt: skip
     kd.set_defaults(handler=_cmd_key_destruction)
 
     pr = common(subparsers.add_parser("record-problem-report", help="record a problem report sent to a CA"))
@@ -47,6 +51,10 @@ def add_parser(subparsers: Any) -> None:
     pr.add_argument("--rule-id")
     pr.add_argument("--der-sha256")
     pr.add_argument("--link")
+    pr.add_argument(
+        "--recorded-at", type=parse_utc, default=None,
+        help="when ctwatch learnt of the report (UTC; default: now); earlier as-ofs do not see it",
+    )  # fmt: skip
     pr.set_defaults(handler=_cmd_problem_report)
 
 
@@ -68,8 +76,12 @@ def _cmd_key_destruction(args: argparse.Namespace) -> int:
     con = warehouse.connect(args.warehouse)
     try:
         record_key_destruction(
-            con, KeyDestruction(args.spki_sha256.lower(), args.destroyed_at, args.auditor, args.link)
-        )
+            con,
+            KeyDestruction(
+                args.spki_sha256.lower(), args.destroyed_at, args.auditor, args.link,
+                recorded_at=args.recorded_at or datetime.now(UTC),
+            ),
+        )  # fmt: skip
     finally:
         con.close()
     print(json.dumps({"recorded": "key_destruction", "spki_sha256": args.spki_sha256.lower()}))
@@ -85,6 +97,7 @@ def _cmd_problem_report(args: argparse.Namespace) -> int:
             ca_owner=args.ca_owner,
             sent_at=args.sent_at,
             recipient=args.recipient,
+            recorded_at=args.recorded_at or datetime.now(UTC),
             rule_id=args.rule_id,
             der_sha256=args.der_sha256.lower() if args.der_sha256 else None,
             link=args.link,

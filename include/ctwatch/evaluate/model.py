@@ -10,6 +10,7 @@ from ctwatch.evaluate.verdict import Basis, Status
 
 class IncidentStatus:
     CLOCK_NOT_STARTED = "clock_not_started"
+    NO_WINDOW = "no_br_window"  # the clock started, but the BRs set no revocation window for it
     OPEN = "open"
     AWAITING_KEY_DESTRUCTION = "revoked_awaiting_key_destruction"
     CLOSED = "closed"
@@ -26,7 +27,7 @@ class Incident:
     root_stores: tuple[str, ...]  # e.g. ('Apple', 'Chrome', 'Microsoft', 'Mozilla')
     scope_basis: str
     clock_start: datetime | None
-    clock_source: str | None  # 'public_disclosure', 'bugzilla_filing', 'problem_report'
+    clock_source: str | None  # 'public_disclosure', 'bugzilla_filing', 'bugzilla_mention', 'problem_report'
     clock_source_detail: str | None
     first_detected_as_of: datetime | None  # shown, starts no clock
     window_kind: str | None
@@ -61,15 +62,21 @@ class Verdict:
     deadline: datetime | None
     deadline_basis: str
     planned_revocation_at: datetime | None
+    publish_by: datetime | None  # deadline + the channel's publication allowance
     status: Status
-    delay: timedelta | None
+    delay: timedelta | None  # proven delay (late: at least this; overdue: so far)
+    delay_max: timedelta | None  # late by at most this (equal to `delay` when exact)
     basis: Basis
+    basis_text: str  # the basis in words a reviewer can quote
     revoked_at_claimed: datetime | None
     revocation_reason: str | None
-    first_observed_revoked_at: datetime | None
+    first_observed_revoked_at: datetime | None  # ctwatch's own first observation of a listing
+    last_observed_absent_at: datetime | None  # ctwatch's last observation of the channel without it
     bounds: tuple[str, ...]
     arithmetic: tuple[str, ...]
     evidence: tuple[str, ...]
+    findings: tuple[str, ...]  # e.g. certificateHold on the CA's channel
+    root_program_actions: tuple[str, ...]  # OneCRL / CRLSet blocks: beside the verdict, never settling
 
 
 class KeyGroupState:
@@ -94,6 +101,9 @@ class KeyGroupStatus:
     key_destruction_auditor: str | None
     key_destruction_link: str | None
     status: str  # KeyGroupState
+    earliest_deadline: datetime | None  # of the members with a revocation clock
+    closed_at: datetime | None  # latest member revocation or expiry, and the key destruction if required
+    closure_delay: timedelta | None  # closed_at - earliest_deadline (negative: closed before it)
 
 
 @dataclass(frozen=True, slots=True)

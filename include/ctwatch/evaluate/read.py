@@ -80,15 +80,21 @@ def verdicts(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[Verdict]:
             deadline=utc_or_none(r["deadline"]),
             deadline_basis=r["deadline_basis"],
             planned_revocation_at=utc_or_none(r["planned_revocation_at"]),
+            publish_by=utc_or_none(r["publish_by"]),
             status=Status(r["status"]),
             delay=_delay(r["delay_s"]),
+            delay_max=_delay(r["delay_max_s"]),
             basis=Basis(r["basis"]),
+            basis_text=r["basis_text"],
             revoked_at_claimed=utc_or_none(r["revoked_at_claimed"]),
             revocation_reason=r["revocation_reason"],
             first_observed_revoked_at=utc_or_none(r["first_observed_revoked_at"]),
+            last_observed_absent_at=utc_or_none(r["last_observed_absent_at"]),
             bounds=tuple(r["bounds"]),
             arithmetic=tuple(r["arithmetic"]),
             evidence=tuple(r["evidence"]),
+            findings=tuple(r["findings"]),
+            root_program_actions=tuple(r["root_program_actions"]),
         )
         for r in _rows(con, "select_verdicts", as_of)
     ]
@@ -114,6 +120,9 @@ def key_group_status(
             key_destruction_auditor=r["key_destruction_auditor"],
             key_destruction_link=r["key_destruction_link"],
             status=r["status"],
+            earliest_deadline=utc_or_none(r["earliest_deadline"]),
+            closed_at=utc_or_none(r["closed_at"]),
+            closure_delay=_delay(r["closure_delay_s"]),
         )
         for r in _rows(con, "select_key_groups", as_of)
         if incident_id is None or r["incident_id"] == incident_id

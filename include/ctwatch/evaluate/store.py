@@ -23,7 +23,8 @@ def _seconds(delay: timedelta | None) -> int | None:
 
 
 def record_key_destruction(con: duckdb.DuckDBPyConnection, attestation: KeyDestruction) -> None:
-    """Record an attested key destruction (recording the same key, date and auditor again is a no-op)."""
+    """Record an attested key destruction (recording the same key, date and auditor again is a no-op).
+    It counts for evaluations as of its `recorded_at` and later."""
     con.execute(
         load_sql("evaluate/record_key_destruction"),
         {
@@ -31,6 +32,7 @@ def record_key_destruction(con: duckdb.DuckDBPyConnection, attestation: KeyDestr
             "destroyed_at": attestation.destroyed_at,
             "auditor": attestation.auditor,
             "link": attestation.link,
+            "recorded_at": attestation.recorded_at,
         },
     )
 
@@ -42,13 +44,15 @@ def record_problem_report(
     ca_owner: str,
     sent_at: datetime,
     recipient: str,
+    recorded_at: datetime,
     rule_id: str | None = None,
     der_sha256: str | None = None,
     link: str | None = None,
 ) -> None:
-    """Record a certificate problem report ctwatch staff sent: it can start an incident's clock."""
-    if sent_at.tzinfo is None:
-        raise ValueError("sent_at must be timezone-aware")
+    """Record a certificate problem report ctwatch staff sent: it can start an incident's clock at
+    `sent_at`, for evaluations as of `recorded_at` (when ctwatch learnt of it) and later."""
+    if sent_at.tzinfo is None or recorded_at.tzinfo is None:
+        raise ValueError("sent_at and recorded_at must be timezone-aware")
     con.execute(
         load_sql("evaluate/record_problem_report"),
         {
@@ -59,6 +63,7 @@ def record_problem_report(
             "sent_at": sent_at,
             "recipient": recipient,
             "link": link,
+            "recorded_at": recorded_at,
         },
     )
 
@@ -100,6 +105,9 @@ def save(con: duckdb.DuckDBPyConnection, assessment: Assessment, events: list[Al
                         "key_destruction_auditor": g.key_destruction_auditor,
                         "key_destruction_link": g.key_destruction_link,
                         "status": g.status,
+                        "earliest_deadline": g.earliest_deadline,
+                        "closed_at": g.closed_at,
+                        "closure_delay_s": _seconds(g.closure_delay),
                     }
                     for g in assessment.key_groups
                 ],
@@ -175,6 +183,12 @@ def _verdict_row(as_of: datetime, v: Verdict) -> dict[str, Any]:
         "bounds": list(v.bounds),
         "arithmetic": list(v.arithmetic),
         "evidence": list(v.evidence),
+        "publish_by": v.publish_by,
+        "delay_max_s": _seconds(v.delay_max),
+        "basis_text": v.basis_text,
+        "last_observed_absent_at": v.last_observed_absent_at,
+        "findings": list(v.findings),
+        "root_program_actions": list(v.root_program_actions),
     }
 
 

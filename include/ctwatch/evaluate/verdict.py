@@ -1,23 +1,29 @@
-"""The verdict arithmetic for one certificate: pure, from the clock and the observations by as-of.
+"""The verdict of one certificate: pure, from its deadline and the revocation evidence known by the as-of.
 
-On time if and only if the CA-claimed revocation time is at or before the deadline AND ctwatch's
-first observation is at or before deadline + publication allowance + that source's polling
-interval; otherwise the delay is the larger of the two excesses. A ctwatch observation bounds the
-publication only when ctwatch saw the source without the entry before (`last_observed_absent_at`)
-or saw it in time; else (history nobody watched) the verdict rests on the claimed time and third-
-party bounds: basis `claimed_only`.
+What settles (see ctwatch.revocation.evidence): the CA's own CRL or OCSP listing it as revoked. A
+report's claim settles only when no covering CA channel ctwatch observed contradicts it; a
+root-program block never settles; certificateHold is no revocation.
+
+Publication is judged from evidence: publish-by = deadline + the channel's allowance (24 h for a CA
+certificate, BR 4.9.7; none for a subscriber certificate, BR 4.9.5).
+
+- first listing observed at or before publish-by: published in time;
+- ctwatch saw a covering channel without the entry after publish-by: published late, by at least
+  (that observation - publish-by) and at most (first listing observed - publish-by);
+- otherwise (no observation in between): undetermined; ctwatch's own gaps are never charged to the
+  CA, the verdict rests on the claimed time, and the gap is shown.
+
+The claimed time is judged against the deadline; the delay is the larger proven excess.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-CA_CHANNELS: Final = frozenset({"crl", "ocsp"})  # where the CA itself publishes its claim
-CTWATCH: Final = "ctwatch"
+from ctwatch.revocation.evidence import CTWATCH, Absence, CertificateEvidence, Claim, Listing, contradiction
 
 
 class Status(StrEnum):
@@ -28,65 +34,55 @@ class Status(StrEnum):
     OVERDUE = "overdue"
     EXPIRED_UNREVOKED = "expired_unrevoked"
     ROOT_PROGRAM_ACTION = "root_program_action"  # a root: an action item for root programs, no clock
+    NO_DEADLINE = "no_deadline"  # the BRs set no revocation window for it (kind, short-lived)
+    OTHER_OWNER = "other_owner_notified"  # a key-group member under another CA owner: that owner's item
 
     @property
     def settled(self) -> bool:
         """Revoked or expired: nothing left for the CA to revoke."""
         return self in _SETTLED
 
+    @property
+    def waited(self) -> bool:
+        """Whether the incident waits for this certificate (it has a revocation clock here)."""
+        return self not in _NOT_WAITED
+
 
 _SETTLED: Final = frozenset(
     {Status.REVOKED_BEFORE_START, Status.REVOKED_ON_TIME, Status.REVOKED_LATE, Status.EXPIRED_UNREVOKED}
 )
+_NOT_WAITED: Final = frozenset({Status.ROOT_PROGRAM_ACTION, Status.NO_DEADLINE, Status.OTHER_OWNER})
 
 
 class Basis(StrEnum):
-    OBSERVED = "observed"  # ctwatch's own first observation bounds the publication
-    CLAIMED_ONLY = "claimed_only"  # only the CA's claim and third-party bounds
+    OBSERVED = "observed"  # ctwatch's observations of the CA's channel settle the publication
+    CLAIMED_ONLY = "claimed_only"  # listed by the CA; when it was published is not shown by ctwatch
+    REPORTED_ONLY = "reported_only"  # no CA channel lists it; an uncontradicted report settles it
+    REPORT_CONTRADICTED = "report_contradicted"  # a report says revoked, the CA's channel does not
+    CERTIFICATE_HOLD = "certificate_hold"  # listed only on hold: no revocation
     NO_REVOCATION = "no_revocation_observed"
     NO_CLOCK = "clock_not_started"
+    NO_WINDOW = "no_br_window"
+    OTHER_OWNER = "other_ca_owner"
     ROOT = "root_certificate"
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """A revocation_observations row resolved to one certificate."""
-
-    source: str
-    observer: str
-    revoked_at_claimed: datetime | None
-    reason: str | None
-    first_observed_at: datetime
-    last_observed_at: datetime
-    last_observed_absent_at: datetime | None
-    evidence_sha256: str | None
-    evidence_ref: str | None
-
-    def describe(self) -> str:
-        claimed = _t(self.revoked_at_claimed) if self.revoked_at_claimed else "no claimed time"
-        absent = (
-            f", last seen without it {_t(self.last_observed_absent_at)}"
-            if self.last_observed_absent_at
-            else ", never seen without it"
-        )
-        where = self.evidence_ref or "?"
-        digest = f" sha256 {self.evidence_sha256}" if self.evidence_sha256 else ""
-        return (
-            f"{self.source} (observer {self.observer}): claimed {claimed}, first observed "
-            f"{_t(self.first_observed_at)}{absent}; {where}{digest}"
-        )
 
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
     status: Status
-    delay: timedelta | None
+    delay: timedelta | None  # proven: late by at least this (overdue: so far)
+    delay_max: timedelta | None  # late by at most this (equal to `delay` when exact)
     basis: Basis
+    basis_text: str  # the basis in words a reviewer can quote
     revoked_at_claimed: datetime | None
     revocation_reason: str | None
-    first_observed_revoked_at: datetime | None  # ctwatch's own
-    bounds: tuple[str, ...]
+    first_observed_revoked_at: datetime | None  # ctwatch's own first observation of a listing
+    last_observed_absent_at: datetime | None  # ctwatch's last observation of the channel without it
+    publish_by: datetime | None
+    bounds: tuple[str, ...]  # other evidence the verdict weighed, in words
     arithmetic: tuple[str, ...]
+    findings: tuple[str, ...]  # e.g. certificateHold
+    root_program_actions: tuple[str, ...]  # OneCRL / CRLSet blocks beside the verdict
 
 
 def _t(moment: datetime) -> str:
@@ -102,6 +98,85 @@ def format_delay(delay: timedelta) -> str:
     return f"{sign}{days}d {hours:02d}:{minutes:02d}:{secs:02d}"
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    as_of: datetime
+    clock_start: datetime | None
+    deadline: datetime | None
+    allowance: timedelta
+    not_after: datetime | None
+    no_window: str | None
+    evidence: CertificateEvidence
+    steps: list[str]
+
+    @property
+    def publish_by(self) -> datetime | None:
+        return None if self.deadline is None else self.deadline + self.allowance
+
+    def findings(self) -> tuple[str, ...]:
+        return tuple(
+            f"certificate_hold: {h.describe()}; the BRs do not allow suspending it (certificateHold)"
+            for h in self.evidence.holds
+        )
+
+    def actions(self) -> tuple[str, ...]:
+        return tuple(
+            f"{b.describe()} (a root-program action, not a revocation)" for b in self.evidence.blocks
+        )
+
+    def last_absent_at(self) -> datetime | None:
+        absence = self.evidence.last_absence
+        return absence.last_observed_at if absence else None
+
+    def first_own(self) -> datetime | None:
+        return min(
+            (x.first_observed_at for x in self.evidence.listings if x.observer == CTWATCH), default=None
+        )
+
+    def judgement(
+        self,
+        status: Status,
+        basis: Basis,
+        basis_text: str,
+        *,
+        delay: timedelta | None = None,
+        delay_max: timedelta | None = None,
+        claimed: datetime | None = None,
+        reason: str | None = None,
+        bounds: tuple[str, ...] = (),
+    ) -> Judgement:
+        return Judgement(
+            status=status,
+            delay=delay,
+            delay_max=delay if delay_max is None else delay_max,
+            basis=basis,
+            basis_text=basis_text,
+            revoked_at_claimed=claimed,
+            revocation_reason=reason,
+            first_observed_revoked_at=self.first_own(),
+            last_observed_absent_at=self.last_absent_at(),
+            publish_by=self.publish_by,
+            bounds=bounds,
+            arithmetic=tuple(self.steps),
+            findings=self.findings(),
+            root_program_actions=self.actions(),
+        )
+
+
+def unjudged(
+    status: Status, basis: Basis, basis_text: str, evidence: CertificateEvidence, as_of: datetime
+) -> Judgement:
+    """A certificate this incident does not judge (a root, another owner's certificate): its
+    revocation facts are shown, nothing is computed against a deadline."""
+    ctx = _Context(as_of, None, None, timedelta(0), None, None, evidence, [])
+    listing = evidence.first_listing
+    return ctx.judgement(
+        status, basis, basis_text,
+        claimed=listing.revoked_at_claimed if listing else None,
+        reason=listing.reason if listing else None,
+    )  # fmt: skip
+
+
 def judge(
     *,
     as_of: datetime,
@@ -109,112 +184,261 @@ def judge(
     deadline: datetime | None,
     publication_allowance: timedelta,
     not_after: datetime | None,
-    observations: Sequence[Observation],
-    polling_interval: Callable[[str], timedelta],
+    evidence: CertificateEvidence,
+    no_window: str | None = None,
 ) -> Judgement:
-    """The verdict of one certificate as of `as_of` from the observations made by then."""
-    steps: list[str] = []
-    if not observations:
-        return _unrevoked(as_of, clock_start, deadline, not_after, steps)
-    claims = [o for o in observations if o.revoked_at_claimed and o.source in CA_CHANNELS] or [
-        o for o in observations if o.revoked_at_claimed
-    ]
-    claim = min(claims, key=lambda o: (o.revoked_at_claimed, o.first_observed_at)) if claims else None
-    claimed_at = claim.revoked_at_claimed if claim else None
-    reason = next((o.reason for o in ([claim] if claim else []) + list(observations) if o.reason), None)
-    own = [o for o in observations if o.observer == CTWATCH]
-    first_own = min((o.first_observed_at for o in own), default=None)
-    if claim is not None and claimed_at is not None:
-        steps.append(f"claimed revocation {_t(claimed_at)} ({claim.source}, observer {claim.observer})")
-    if clock_start is None or deadline is None:
-        steps.append("no clock started: a revocation now precedes any deadline")
-        return Judgement(
-            Status.REVOKED_BEFORE_START, None, Basis.NO_CLOCK, claimed_at, reason, first_own, (), tuple(steps)
-        )
+    """The verdict of one certificate as of `as_of` from the evidence known by then.
 
-    def bound(o: Observation) -> datetime:
-        return deadline + publication_allowance + polling_interval(o.source)
+    `deadline` None with a clock started means no window: `no_window` says why.
+    """
+    ctx = _Context(as_of, clock_start, deadline, publication_allowance, not_after, no_window, evidence, [])
+    listing = evidence.first_listing
+    if listing is not None:
+        return _listed(ctx, listing)
+    if evidence.claims:
+        settled = _reported(ctx)
+        if settled is not None:
+            return settled
+    return _unrevoked(ctx)
 
-    watched = [o for o in own if o.last_observed_absent_at is not None or o.first_observed_at <= bound(o)]
-    bounds = [
-        f"{o.source} first listed by {_t(o.first_observed_at)} (observer {o.observer})"
-        for o in observations
-        if o not in watched
-    ]
-    claim_excess: timedelta | None = None
-    if claimed_at is not None:
-        claim_excess = claimed_at - deadline
-        steps.append(f"claimed {_t(claimed_at)} - deadline {_t(deadline)} = {format_delay(claim_excess)}")
-    observed_excess: timedelta | None = None
-    if watched:
-        best = min(watched, key=lambda o: o.first_observed_at - bound(o))
-        observed_excess = best.first_observed_at - bound(best)
-        steps.append(
-            f"first observed {_t(best.first_observed_at)} ({best.source}) - (deadline {_t(deadline)}"
-            f" + publication {format_delay(publication_allowance)}"
-            f" + polling {format_delay(polling_interval(best.source))}) = {format_delay(observed_excess)}"
+
+def _early_exit(
+    ctx: _Context, revoked_text: str, claimed: datetime | None, reason: str | None
+) -> Judgement | None:
+    """No clock, or no window: the verdict says so, with the revocation facts."""
+    if ctx.clock_start is None:
+        ctx.steps.append("no clock started: a revocation now precedes any deadline")
+        return ctx.judgement(
+            Status.REVOKED_BEFORE_START, Basis.NO_CLOCK,
+            f"{revoked_text}; no clock has started: nobody has demonstrably made the CA aware yet",
+            claimed=claimed, reason=reason,
+        )  # fmt: skip
+    if ctx.deadline is None:
+        ctx.steps.append(f"no window: {ctx.no_window}")
+        return ctx.judgement(
+            Status.NO_DEADLINE, Basis.NO_WINDOW, f"{ctx.no_window}: no revocation deadline; {revoked_text}",
+            claimed=claimed, reason=reason,
+        )  # fmt: skip
+    return None
+
+
+def _listed(ctx: _Context, listing: Listing) -> Judgement:
+    evidence = ctx.evidence
+    claims = [x.revoked_at_claimed for x in evidence.listings if x.revoked_at_claimed is not None]
+    claimed = min(claims, default=None)
+    first_listed = listing.first_observed_at
+    if claimed is None:
+        # A CRL entry and an OCSP answer always carry a time; without one, the first listing bounds it.
+        claimed = first_listed
+        ctx.steps.append(f"no claimed time: the first listing {_t(first_listed)} stands for it")
+    else:
+        ctx.steps.append(f"claimed revocation {_t(claimed)} ({listing.channel}, the CA's own channel)")
+    where = f"{listing.channel.upper()} ({listing.evidence})"
+    revoked_text = f"revoked on the CA's {where}, first seen {_t(first_listed)}"
+    early = _early_exit(ctx, revoked_text, claimed, listing.reason)
+    if early is not None:
+        return early
+    assert ctx.deadline is not None  # checked by _early_exit
+    assert ctx.clock_start is not None  # checked by _early_exit
+    publish_by = ctx.deadline + ctx.allowance
+    claim_excess = claimed - ctx.deadline
+    ctx.steps.append(f"claimed {_t(claimed)} - deadline {_t(ctx.deadline)} = {format_delay(claim_excess)}")
+    absence = evidence.last_absence
+    bounds = tuple(x.describe() for x in evidence.listings if x is not listing)
+    bounds += tuple(c.describe() for c in evidence.claims)
+    seen_by = "ctwatch" if listing.observer == CTWATCH else f"{listing.observer} (a third party)"
+    proven: tuple[timedelta, timedelta] | None = None
+    if first_listed <= publish_by:
+        ctx.steps.append(
+            f"first listed {_t(first_listed)} <= publish-by {_t(publish_by)} (deadline + "
+            f"{format_delay(ctx.allowance)}): published in time"
         )
-    basis = Basis.OBSERVED if watched else Basis.CLAIMED_ONLY
-    if claim_excess is None and observed_excess is None:
-        # Neither a claim nor a watched observation: the earliest third-party sighting is an upper
-        # bound of the revocation time, judged like an observation without polling interval.
-        earliest = min(observations, key=lambda o: o.first_observed_at)
-        observed_excess = earliest.first_observed_at - (deadline + publication_allowance)
-        steps.append(
-            f"no claimed time: earliest listing {_t(earliest.first_observed_at)} ({earliest.source})"
-            f" - (deadline + publication) = {format_delay(observed_excess)}"
+        basis = Basis.OBSERVED if listing.observer == CTWATCH else Basis.CLAIMED_ONLY
+        publication = (
+            f"{seen_by} saw it listed on the CA's {where} at {_t(first_listed)}, by the publication "
+            f"deadline {_t(publish_by)}"
         )
-    if (
-        claimed_at is not None
-        and claimed_at < clock_start
-        and (observed_excess is None or observed_excess <= timedelta(0))
-    ):
-        steps.append(f"claimed {_t(claimed_at)} before the clock start {_t(clock_start)}")
-        return Judgement(
-            Status.REVOKED_BEFORE_START,
-            None,
-            basis,
-            claimed_at,
-            reason,
-            first_own,
-            tuple(bounds),
-            tuple(steps),
+    elif absence is not None and absence.last_observed_at > publish_by:
+        low, high = absence.last_observed_at - publish_by, first_listed - publish_by
+        proven = (low, high)
+        ctx.steps.append(
+            f"seen without it {_t(absence.last_observed_at)} ({absence.channel}) - publish-by "
+            f"{_t(publish_by)} = {format_delay(low)}; first listed {_t(first_listed)} - publish-by = "
+            f"{format_delay(high)}"
         )
-    delay = max(e for e in (claim_excess, observed_excess) if e is not None)
+        basis = Basis.OBSERVED
+        publication = (
+            f"published late: ctwatch saw the CA's {absence.channel.upper()} without it at "
+            f"{_t(absence.last_observed_at)} ({absence.evidence}), after the publication deadline "
+            f"{_t(publish_by)}, and {seen_by} first saw it listed at {_t(first_listed)} "
+            f"({listing.evidence}): publication late by {format_delay(low)} to {format_delay(high)}"
+        )
+    else:
+        last = f"last seen without it {_t(absence.last_observed_at)}" if absence else "never seen without it"
+        ctx.steps.append(
+            f"publication undetermined: {last}, first listed {_t(first_listed)}; publish-by "
+            f"{_t(publish_by)} (ctwatch's own gap is not charged to the CA)"
+        )
+        basis = Basis.CLAIMED_ONLY
+        publication = (
+            f"listed on the CA's {where}, first seen by {seen_by} at {_t(first_listed)}; ctwatch's "
+            f"observations do not show when it was published ({last}; publication deadline "
+            f"{_t(publish_by)}), so the verdict rests on the CA's claimed revocation time {_t(claimed)}"
+        )
+    if claimed < ctx.clock_start and proven is None:
+        ctx.steps.append(f"claimed {_t(claimed)} before the clock start {_t(ctx.clock_start)}")
+        return ctx.judgement(
+            Status.REVOKED_BEFORE_START, basis, f"Revoked before the clock started; {publication}.",
+            claimed=claimed, reason=listing.reason, bounds=bounds,
+        )  # fmt: skip
+    delay = claim_excess if proven is None else max(claim_excess, proven[0])
     if delay <= timedelta(0):
-        steps.append("on time: every excess <= 0")
-        return Judgement(
-            Status.REVOKED_ON_TIME, None, basis, claimed_at, reason, first_own, tuple(bounds), tuple(steps)
+        ctx.steps.append("on time: every proven excess <= 0")
+        return ctx.judgement(
+            Status.REVOKED_ON_TIME, basis, f"Revoked on time; {publication}.",
+            claimed=claimed, reason=listing.reason, bounds=bounds,
+        )  # fmt: skip
+    delay_max = delay if proven is None else max(claim_excess, proven[1])
+    ctx.steps.append(
+        f"late by the larger proven excess: {format_delay(delay)}"
+        + (f" (at most {format_delay(delay_max)})" if delay_max != delay else "")
+    )
+    claim_words = (
+        f"the CA's claimed time {_t(claimed)} is {format_delay(claim_excess)} after the deadline "
+        f"{_t(ctx.deadline)}; "
+        if claim_excess > timedelta(0)
+        else ""
+    )
+    return ctx.judgement(
+        Status.REVOKED_LATE, basis, f"Revoked late: {claim_words}{publication}.",
+        delay=delay, delay_max=delay_max, claimed=claimed, reason=listing.reason, bounds=bounds,
+    )  # fmt: skip
+
+
+def _reported(ctx: _Context) -> Judgement | None:
+    """A report settles when nothing ctwatch observed contradicts it; None when every one is contradicted."""
+    evidence = ctx.evidence
+    absence = evidence.last_absence
+    standing: list[Claim] = []
+    contradicted: list[tuple[Claim, Absence]] = []
+    for claim in evidence.claims:
+        against = contradiction(claim, absence, ctx.allowance)
+        if against is None:
+            standing.append(claim)
+        else:
+            contradicted.append((claim, against))
+    if not standing:
+        return None
+    claim = min(standing, key=lambda c: (c.claimed_by, c.source))
+    claimed = claim.claimed_by
+    dated = "" if claim.revoked_at_claimed else " (no date: the first report saying so bounds it)"
+    ctx.steps.append(f"reported revocation {_t(claimed)}{dated} ({claim.source}); no CA channel lists it")
+    if absence is None:
+        watched = "ctwatch never observed a covering CRL or OCSP answer while the certificate was valid"
+    else:
+        watched = (
+            f"ctwatch's last observation of the CA's channel without it, {_t(absence.last_observed_at)} "
+            f"({absence.evidence}), is not after the claimed time plus the {format_delay(ctx.allowance)} "
+            "publication allowance"
         )
-    steps.append(f"late by the larger excess: {format_delay(delay)}")
-    return Judgement(
-        Status.REVOKED_LATE, delay, basis, claimed_at, reason, first_own, tuple(bounds), tuple(steps)
+    bounds = tuple(f"contradicted: {c.describe()}; {a.describe()}" for c, a in contradicted) + tuple(
+        c.describe() for c in standing if c is not claim
+    )
+    revoked_text = f"reported revoked only: {claim.describe()}; {watched}"
+    early = _early_exit(ctx, revoked_text, claimed, None)
+    if early is not None:
+        return early
+    assert ctx.deadline is not None  # checked by _early_exit
+    assert ctx.clock_start is not None  # checked by _early_exit
+    excess = claimed - ctx.deadline
+    ctx.steps.append(f"reported {_t(claimed)} - deadline {_t(ctx.deadline)} = {format_delay(excess)}")
+    text = f"Reported revoked, not seen on the CA's own channels: {claim.describe()}; {watched}"
+    if claimed < ctx.clock_start:
+        return ctx.judgement(
+            Status.REVOKED_BEFORE_START, Basis.REPORTED_ONLY, f"{text}; before the clock started.",
+            claimed=claimed, bounds=bounds,
+        )  # fmt: skip
+    if excess <= timedelta(0):
+        return ctx.judgement(
+            Status.REVOKED_ON_TIME, Basis.REPORTED_ONLY, f"{text}; on time by the report.",
+            claimed=claimed, bounds=bounds,
+        )  # fmt: skip
+    return ctx.judgement(
+        Status.REVOKED_LATE, Basis.REPORTED_ONLY,
+        f"{text}; late by {format_delay(excess)} by the report.",
+        delay=excess, claimed=claimed, bounds=bounds,
+    )  # fmt: skip
+
+
+def _not_revoked_basis(ctx: _Context) -> tuple[Basis, str, tuple[str, ...]]:
+    evidence = ctx.evidence
+    absence = evidence.last_absence
+    if evidence.claims and absence is not None:
+        claim = min(evidence.claims, key=lambda c: (c.claimed_by, c.source))
+        return (
+            Basis.REPORT_CONTRADICTED,
+            f"Not revoked: {claim.describe()}, but ctwatch saw the CA's {absence.channel.upper()} without "
+            f"it at {_t(absence.last_observed_at)} ({absence.evidence}), after the claimed time plus the "
+            f"{format_delay(ctx.allowance)} publication allowance, while the certificate was valid",
+            tuple(c.describe() for c in evidence.claims),
+        )
+    if evidence.holds:
+        hold = evidence.holds[0]
+        return (
+            Basis.CERTIFICATE_HOLD,
+            f"Not revoked: the CA's {hold.channel.upper()} lists it only on hold (certificateHold) since "
+            f"{_t(hold.first_observed_at)} ({hold.evidence}); suspension is no revocation",
+            (),
+        )
+    blocked = "; ".join(ctx.actions())
+    return (
+        Basis.NO_REVOCATION,
+        "Not revoked: no CRL or OCSP answer of the CA lists it and no report claims its revocation"
+        + (f"; {blocked}" if blocked else ""),
+        (),
     )
 
 
-def _unrevoked(
-    as_of: datetime,
-    clock_start: datetime | None,
-    deadline: datetime | None,
-    not_after: datetime | None,
-    steps: list[str],
-) -> Judgement:
-    expired = not_after is not None and not_after <= as_of
-    if clock_start is None or deadline is None:
-        steps.append("no clock started")
+def _unrevoked(ctx: _Context) -> Judgement:
+    basis, text, bounds = _not_revoked_basis(ctx)
+    expired = ctx.not_after is not None and ctx.not_after < ctx.as_of  # notAfter is inclusive
+    if ctx.clock_start is None:
+        ctx.steps.append("no clock started")
         status = Status.EXPIRED_UNREVOKED if expired else Status.PENDING
-        return Judgement(status, None, Basis.NO_CLOCK, None, None, None, (), tuple(steps))
+        return ctx.judgement(
+            status, Basis.NO_CLOCK,
+            f"{text}; no clock has started: nobody has demonstrably made the CA aware yet.", bounds=bounds,
+        )  # fmt: skip
+    if ctx.deadline is None:
+        ctx.steps.append(f"no window: {ctx.no_window}")
+        return ctx.judgement(
+            Status.NO_DEADLINE, Basis.NO_WINDOW, f"{ctx.no_window}: no revocation deadline; {text}.",
+            bounds=bounds,
+        )  # fmt: skip
     if expired:
-        assert not_after is not None  # expired implies a notAfter
-        overdue_for = not_after - deadline
-        steps.append(f"expired {_t(not_after)} unrevoked; notAfter - deadline = {format_delay(overdue_for)}")
-        delay = overdue_for if overdue_for > timedelta(0) else None
-        return Judgement(
-            Status.EXPIRED_UNREVOKED, delay, Basis.NO_REVOCATION, None, None, None, (), tuple(steps)
+        assert ctx.not_after is not None  # expired implies a notAfter
+        overdue_for = ctx.not_after - ctx.deadline
+        ctx.steps.append(
+            f"expired {_t(ctx.not_after)} unrevoked; notAfter - deadline = {format_delay(overdue_for)}"
         )
-    if as_of <= deadline:
-        steps.append(f"as of {_t(as_of)} <= deadline {_t(deadline)}: pending")
-        return Judgement(Status.PENDING, None, Basis.NO_REVOCATION, None, None, None, (), tuple(steps))
-    overdue_for = as_of - deadline
-    steps.append(f"as of {_t(as_of)} - deadline {_t(deadline)} = {format_delay(overdue_for)} overdue")
-    return Judgement(Status.OVERDUE, overdue_for, Basis.NO_REVOCATION, None, None, None, (), tuple(steps))
+        delay = overdue_for if overdue_for > timedelta(0) else None
+        return ctx.judgement(
+            Status.EXPIRED_UNREVOKED,
+            basis,
+            f"{text}; it expired {_t(ctx.not_after)}.",
+            delay=delay,
+            bounds=bounds,
+        )
+    if ctx.as_of <= ctx.deadline:
+        ctx.steps.append(f"as of {_t(ctx.as_of)} <= deadline {_t(ctx.deadline)}: pending")
+        return ctx.judgement(
+            Status.PENDING, basis, f"{text}; the deadline {_t(ctx.deadline)} has not passed.", bounds=bounds
+        )
+    overdue_for = ctx.as_of - ctx.deadline
+    ctx.steps.append(
+        f"as of {_t(ctx.as_of)} - deadline {_t(ctx.deadline)} = {format_delay(overdue_for)} overdue"
+    )
+    return ctx.judgement(
+        Status.OVERDUE, basis, f"{text}; overdue since the deadline {_t(ctx.deadline)}.", delay=overdue_for,
+        bounds=bounds,
+    )  # fmt: skip

@@ -2,9 +2,13 @@
 
 Kinds: `crl_revoked_ccadb_not_revoked` (a CRL lists it, a later CCADB snapshot still says
 "Not Revoked"), `ocsp_good_crl_revoked` (an OCSP answer says good after a CRL listed it),
-`onecrl_without_ca_revocation` (Mozilla blocks it, no CA channel — CRL, OCSP, crt.sh's CRL view —
-says revoked). Evaluated as of a time from what was observed by then; the same `as_of` twice
-changes nothing; a disagreement no longer found is resolved, never deleted.
+`onecrl_without_ca_revocation` / `crlset_without_ca_revocation` (a root program blocks it, no CA
+channel — CRL, OCSP, crt.sh's CRL view — says revoked), `report_revoked_ca_channel_not` (CCADB or
+Mozilla's report says revoked, and ctwatch saw the CA's covering CRL or OCSP without the entry after
+the claimed time plus the publication allowance, while the certificate was valid: see
+ctwatch.revocation.evidence; it resolves once the channel lists it). Evaluated as of a time from
+what was observed by then; the same `as_of` twice changes nothing; a disagreement no longer found is
+resolved, never deleted.
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from typing import Any
 
 import duckdb
 
+from ctwatch.revocation.evidence import contradiction, load_evidence, publication_allowance
 from ctwatch.warehouse._db import row_count, transaction
-from ctwatch.warehouse.sqlfiles import load_sql
+from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
+
+REPORT_CONTRADICTED = "report_revoked_ca_channel_not"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +77,37 @@ def find_disagreements(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[
         kept = found.get(key)
         if kept is None or str(revoked["first_observed_at"]) < str(kept.revoked_side["first_observed_at"]):
             found[key] = Disagreement(row["kind"], row["der_sha256"], revoked, other)
+    for disagreement in _contradicted_reports(con, as_of):
+        found[(disagreement.kind, disagreement.der_sha256)] = disagreement
     return [found[key] for key in sorted(found)]
+
+
+def _contradicted_reports(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[Disagreement]:
+    """Reports saying revoked that the CA's own covering channel, observed later, does not confirm."""
+    claimed = {
+        row["der_sha256"]: bool(row["is_ca"])
+        for row in query_dicts(con, "sources/reported_revoked", {"as_of": as_of})
+    }
+    found = []
+    for der_sha256, evidence in load_evidence(con, claimed, as_of).items():
+        if evidence.listings:
+            continue  # the CA's channel lists it: the report is confirmed, not contradicted
+        allowance = publication_allowance(claimed[der_sha256])
+        for claim in evidence.claims:
+            absence = contradiction(claim, evidence.last_absence, allowance)
+            if absence is None:
+                continue
+            revoked = {
+                "source": claim.source,
+                "observer": claim.source,
+                "revoked_at_claimed": _iso(claim.revoked_at_claimed),
+                "first_observed_at": _iso(claim.first_observed_at),
+                "evidence_ref": claim.evidence,
+                "publication_allowance_s": int(allowance.total_seconds()),
+            }
+            found.append(Disagreement(REPORT_CONTRADICTED, der_sha256, revoked, absence.as_json()))
+            break
+    return found
 
 
 def store_disagreements(con: duckdb.DuckDBPyConnection, as_of: datetime) -> DisagreementsStored:

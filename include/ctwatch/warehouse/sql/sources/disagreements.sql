@@ -1,6 +1,7 @@
 -- Certificates the revocation sources disagree about, from what was observed by $as_of.
 -- CRL evidence is ctwatch's own CRL archive ('crl') or crt.sh's CRL view ('crtsh').
--- A statement made at (or after) the moment a CRL was seen listing the certificate contradicts it.
+-- A statement made at (or after) the moment a CRL was seen listing the certificate contradicts it;
+-- a root-program block (OneCRL, CRLSet) without any CA channel saying revoked is a disagreement too.
 WITH obs AS (
     SELECT * FROM revocation_observations_by_certificate WHERE first_observed_at <= $as_of
 ),
@@ -46,16 +47,17 @@ JOIN latest_ocsp AS o ON o.der_sha256 = c.certificate_der_sha256
 WHERE o.status = 'good' AND o.observed_at >= c.first_observed_at
 UNION ALL
 SELECT
-    'onecrl_without_ca_revocation', m.certificate_der_sha256,
+    m.source || '_without_ca_revocation', m.certificate_der_sha256,
     m.source, m.observer, m.revoked_at_claimed, m.reason, m.first_observed_at, m.evidence_sha256,
     m.evidence_ref,
     'crl,ocsp,crtsh', coalesce(o.status, 'no observation'), o.observed_at, o.content_sha256, o.location,
     o.record_ref
 FROM obs AS m
 LEFT JOIN latest_ocsp AS o ON o.der_sha256 = m.certificate_der_sha256
-WHERE m.source = 'onecrl'
+WHERE m.source IN ('onecrl', 'crlset')
     AND NOT EXISTS (
         SELECT 1 FROM obs AS ca
         WHERE ca.certificate_der_sha256 = m.certificate_der_sha256 AND ca.source IN ('crl', 'ocsp', 'crtsh')
+            AND ca.reason IS DISTINCT FROM 'certificateHold'
     )
 ORDER BY kind, der_sha256, revoked_source;
