@@ -52,6 +52,7 @@ def utc(*parts: int) -> datetime:
 ISSUED = utc(2019, 7, 11)
 EXPIRES = utc(2029, 5, 29)
 CCADB_DAY = utc(2020, 6, 30)
+FOUND = utc(2026, 1, 1)  # when ctwatch's rules found the tests' findings: long after their as-ofs
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,12 @@ class World:
         kind: CertKind = CertKind.SUB_CA,
         finding: bool = True,
         rule_id: str = RULE,
+        found_as_of: datetime = FOUND,
         subject: bytes | None = None,
         issuer: ParsedCert | None = None,
     ) -> None:
-        """A certificate issued by the root (or `issuer`), naming the root's CRL."""
+        """A certificate issued by the root (or `issuer`), naming the root's CRL; with `finding`, the
+        rule `rule_id` found on it by an evaluation as of `found_as_of` (by default long after)."""
         issuer = issuer or self.root_cert
         cert = make_cert(
             ocsp_signing=True,
@@ -125,7 +128,7 @@ class World:
         )
         warehouse.store_certificates(self.con, [cert], source="file:test")
         if finding:
-            warehouse.store_findings(self.con, [_Finding(der_sha256, rule_id)], as_of=utc(2026, 1, 1))
+            warehouse.store_findings(self.con, [_Finding(der_sha256, rule_id)], as_of=found_as_of)
 
     def crl(
         self, fetched_at: datetime, revoked: Sequence[Revoked] = (), *, this_update: datetime | None = None
@@ -195,8 +198,8 @@ def ccadb_snapshot(
 ) -> None:
     """A CCADB snapshot: the root (included in Mozilla and Chrome, CA owner OWNER) and intermediates
     under it, `members` mapping each intermediate to its Subordinate CA Owner."""
-    records = [_record(root_sha, "Root Certificate", None, None)]
-    records += [_record(sha, "Intermediate Certificate", sub, root_sha) for sha, sub in members.items()]
+    records = [ccadb_record(root_sha, "Root Certificate", None, None)]
+    records += [ccadb_record(sha, "Intermediate Certificate", sub, root_sha) for sha, sub in members.items()]
     snapshot = Snapshot(
         source=SourceName.CCADB, observer="ccadb", observed_at=observed_at,
         stamp_kind=StampKind.ARCHIVE, location="test", content_sha256=observed_at.isoformat(),
@@ -205,7 +208,7 @@ def ccadb_snapshot(
     observations.store_snapshot(con, snapshot, ccadb_records=records)
 
 
-def _record(sha: str, record_type: str, sub_owner: str | None, parent: str | None) -> CcadbRecord:
+def ccadb_record(sha: str, record_type: str, sub_owner: str | None, parent: str | None) -> CcadbRecord:
     is_root = parent is None
     return CcadbRecord(
         der_sha256=sha, salesforce_record_id=None, certificate_name=None, ca_owner=OWNER,

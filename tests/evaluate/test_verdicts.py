@@ -7,6 +7,7 @@ deadline 2020-07-08T17:30:00Z; a CA certificate's revocation may reach the CRL 2
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,8 +19,12 @@ from ctwatch.evaluate import Basis, EvaluationConfig, IncidentStatus, KeyDestruc
 from ctwatch.evaluate.config import ConfigError, parse_config
 from ctwatch.evaluate.explain import explain
 from ctwatch.revocation.disagreements import store_disagreements
-from ctwatch.revocation.model import SightingStatus, SourceName
-from tests.evaluate.conftest import OWNER, World, revoked, utc
+from ctwatch.revocation.model import SightingStatus, Snapshot, SourceName, StampKind
+from ctwatch.sources.bugzilla import Bug, BugComment
+from ctwatch.warehouse import ct_store, observations
+from ctwatch.x509.model import CertKind
+from tests.crl.factory import make_crl
+from tests.evaluate.conftest import OWNER, World, ccadb_record, revoked, utc
 
 A = "a1" * 32  # JPRS-like G3, issued 2019
 A_REISSUE = "a2" * 32  # same key, issued 2020-07-10
@@ -112,7 +117,6 @@ def test_the_gap_is_shown_not_charged(one: World, config: EvaluationConfig) -> N
 def test_a_refetch_of_an_old_version_after_publish_by_proves_lateness(
     one: World, config: EvaluationConfig
 ) -> None:
-    from tests.crl.factory import make_crl
 
     old = make_crl(one.root, utc(2020, 7, 6), [], crl_number=100)
     one.fetch(old, utc(2020, 7, 6))
@@ -314,9 +318,6 @@ def test_listed_certificates_need_a_window_kind() -> None:
 
 
 def _bug(world: World, bug_id: int, filed, *, summary: str, comments: list[tuple[object, str]] = ()) -> None:  # type: ignore[assignment]
-    from ctwatch.sources.bugzilla import Bug, BugComment
-    from ctwatch.warehouse import observations
-
     bug = Bug(
         bug_id=bug_id, summary=summary, whiteboard="[ca-compliance] [leaf-revocation-delay]",
         product="CA Program", component="CA Certificate Compliance", status="ASSIGNED", resolution=None,
@@ -368,13 +369,26 @@ def test_a_detected_incident_starts_only_from_a_bug_naming_it(world: World) -> N
     )
 
 
+def test_a_detected_incident_starts_from_a_bug_filed_after_ctwatchs_detection(world: World) -> None:
+    world.add_cert(A, spki=KEY_A, serial=SERIAL_A, found_as_of=utc(2020, 7, 2))
+    world.ccadb({A: None})
+    _bug(world, 1600001, utc(2020, 1, 15), summary="SECOM: delayed revocation of leaf certificates")
+    _bug(world, 1650910, utc(2020, 7, 4, 8), summary="SECOM: intermediates with the OCSP signing EKU")
+    assessment = evaluate.evaluate(world.con, utc(2020, 7, 20), config=parse_config(b""), now=NOW)
+    (incident,) = assessment.incidents
+    # detected 07-02; the January bug predates it, the 07-04T08:00 one does not
+    assert incident.first_detected_as_of == utc(2020, 7, 2)
+    assert (incident.clock_start, incident.clock_source, incident.deadline) == (
+        utc(2020, 7, 4, 8), "bugzilla_filing", utc(2020, 7, 11, 8),
+    )  # fmt: skip
+
+
 # -- deadlines and scope --
 
 
 def test_a_member_issued_after_the_clock_start_gets_its_own_window_from_issuance(
     one: World, config: EvaluationConfig
 ) -> None:
-    from ctwatch.warehouse import ct_store
 
     one.add_cert(A_REISSUE, spki=KEY_A, serial=2, not_before=utc(2020, 7, 3), finding=False)
     first_ct_ms = int(utc(2020, 7, 20).timestamp() * 1000)  # logged 17 days after issuance
@@ -389,7 +403,6 @@ def test_a_member_issued_after_the_clock_start_gets_its_own_window_from_issuance
 def test_a_member_logged_before_its_notbefore_counts_from_the_log(
     one: World, config: EvaluationConfig
 ) -> None:
-    from ctwatch.warehouse import ct_store
 
     one.add_cert(A_REISSUE, spki=KEY_A, serial=2, not_before=utc(2020, 7, 3), finding=False)
     first_ct_ms = int(utc(2020, 7, 2, 12).timestamp() * 1000)
@@ -403,7 +416,6 @@ def test_a_member_logged_before_its_notbefore_counts_from_the_log(
 def test_a_member_issued_before_the_start_but_logged_later_gets_no_extra_time(
     one: World, config: EvaluationConfig
 ) -> None:
-    from ctwatch.warehouse import ct_store
 
     logged_late = "a3" * 32
     one.add_cert(logged_late, spki=KEY_A, serial=3, not_before=utc(2020, 6, 1), finding=False)
@@ -433,17 +445,14 @@ def test_key_groups_expand_only_where_the_key_must_be_destroyed(world: World) ->
 def test_a_key_group_member_under_another_owner_is_that_owners_item(
     one: World, config: EvaluationConfig
 ) -> None:
-    from dataclasses import replace
-
-    from ctwatch.revocation.model import Snapshot, StampKind
-    from ctwatch.warehouse import observations
-    from tests.evaluate.conftest import _record
 
     cross = "c1" * 32
     one.add_cert(cross, spki=KEY_A, serial=7, finding=False)
-    other = replace(_record(cross, "Intermediate Certificate", None, one.root_sha), ca_owner="Other Trust")
-    records = [_record(one.root_sha, "Root Certificate", None, None),
-               _record(A, "Intermediate Certificate", "JPRS", one.root_sha), other]  # fmt: skip
+    other = replace(
+        ccadb_record(cross, "Intermediate Certificate", None, one.root_sha), ca_owner="Other Trust"
+    )
+    records = [ccadb_record(one.root_sha, "Root Certificate", None, None),
+               ccadb_record(A, "Intermediate Certificate", "JPRS", one.root_sha), other]  # fmt: skip
     snapshot = Snapshot(
         source=SourceName.CCADB, observer="ccadb", observed_at=utc(2020, 6, 30, 1),
         stamp_kind=StampKind.ARCHIVE, location="test", content_sha256="cross", lists_all_revoked=False,
@@ -480,14 +489,19 @@ def test_not_after_is_inclusive(world: World, config: EvaluationConfig, not_afte
     assert (verdict.status, verdict.delay) == (status, delay)
 
 
-def test_pending_then_overdue(one: World, config: EvaluationConfig) -> None:
+def test_pending_until_publish_by_then_overdue_since_the_deadline(
+    one: World, config: EvaluationConfig
+) -> None:
     assert _verdict(one, config, DEADLINE).status is Status.PENDING
-    overdue = _verdict(one, config, DEADLINE + S)
-    assert (overdue.status, overdue.delay) == (Status.OVERDUE, S)
+    # past the deadline, a revocation made by then may still be published until publish-by
+    within = _verdict(one, config, PUBLISH_BY)
+    assert (within.status, within.delay) == (Status.PENDING, None)
+    assert "may be published until 2020-07-09T17:30:00Z" in within.basis_text
+    overdue = _verdict(one, config, PUBLISH_BY + S)
+    assert (overdue.status, overdue.delay) == (Status.OVERDUE, timedelta(days=1, seconds=1))
 
 
 def test_short_lived_subscriber_certificates_have_no_deadline(world: World) -> None:
-    from ctwatch.x509.model import CertKind
 
     leaf = "f1" * 32
     # issued 2024-06-01, valid 7 days: short-lived (<= 10 days for issuance before 2026-03-15)
@@ -504,7 +518,6 @@ def test_short_lived_subscriber_certificates_have_no_deadline(world: World) -> N
 
 
 def test_a_kind_without_a_br_window_says_so(world: World) -> None:
-    from ctwatch.x509.model import CertKind
 
     responder = "d7" * 32
     world.add_cert(responder, spki=KEY_B, serial=9, kind=CertKind.OCSP_RESPONDER,
@@ -630,7 +643,6 @@ def test_out_of_store_findings_are_not_incidents_of_a_root_store_declaration(
 
 
 def test_a_root_with_a_finding_is_an_action_item(world: World, config: EvaluationConfig) -> None:
-    from ctwatch.x509.model import CertKind
 
     world.add_cert(B, spki=KEY_B, serial=9, kind=CertKind.ROOT)
     world.ccadb({B: None})

@@ -13,7 +13,9 @@ certificate, BR 4.9.7; none for a subscriber certificate, BR 4.9.5).
 - otherwise (no observation in between): undetermined; ctwatch's own gaps are never charged to the
   CA, the verdict rests on the claimed time, and the gap is shown.
 
-The claimed time is judged against the deadline; the delay is the larger proven excess.
+The claimed time is judged against the deadline; the delay is the larger proven excess. A
+certificate with no revocation known stays pending until publish-by (a revocation made by the
+deadline may still appear), then is overdue since the deadline.
 """
 
 from __future__ import annotations
@@ -114,10 +116,11 @@ class _Context:
         return None if self.deadline is None else self.deadline + self.allowance
 
     def findings(self) -> tuple[str, ...]:
-        return tuple(
-            f"certificate_hold: {h.describe()}; the BRs do not allow suspending it (certificateHold)"
-            for h in self.evidence.holds
-        )
+        holds = self.evidence.holds
+        if not holds:
+            return ()
+        listed = "; ".join(h.describe() for h in holds)
+        return (f"certificate_hold: {listed}; the BRs do not allow suspending it (certificateHold)",)
 
     def actions(self) -> tuple[str, ...]:
         return tuple(
@@ -434,6 +437,16 @@ def _unrevoked(ctx: _Context) -> Judgement:
         return ctx.judgement(
             Status.PENDING, basis, f"{text}; the deadline {_t(ctx.deadline)} has not passed.", bounds=bounds
         )
+    publish_by = ctx.deadline + ctx.allowance
+    if ctx.as_of <= publish_by:
+        # A revocation made by the deadline may still appear: nothing shows a breach yet.
+        ctx.steps.append(f"as of {_t(ctx.as_of)} <= publish-by {_t(publish_by)}: pending publication")
+        return ctx.judgement(
+            Status.PENDING, basis,
+            f"{text}; the deadline {_t(ctx.deadline)} has passed, but a revocation made by then may be "
+            f"published until {_t(publish_by)}.",
+            bounds=bounds,
+        )  # fmt: skip
     overdue_for = ctx.as_of - ctx.deadline
     ctx.steps.append(
         f"as of {_t(ctx.as_of)} - deadline {_t(ctx.deadline)} = {format_delay(overdue_for)} overdue"

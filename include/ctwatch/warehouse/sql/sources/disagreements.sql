@@ -6,7 +6,8 @@ WITH obs AS (
     SELECT * FROM revocation_observations_by_certificate WHERE first_observed_at <= $as_of
 ),
 crl AS (
-    SELECT * FROM obs WHERE source IN ('crl', 'crtsh')
+    -- a certificate on hold is not revoked: CCADB's "Not Revoked" and OCSP's "good" agree with it
+    SELECT * FROM obs WHERE source IN ('crl', 'crtsh') AND reason IS DISTINCT FROM 'certificateHold'
 ),
 snap_rows AS (
     SELECT s.*, snap.observed_at, snap.location, snap.content_sha256, snap.source
