@@ -52,6 +52,7 @@ def event(
     occurred_at: datetime = AS_OF,
     historical: bool = False,
     overdue_week: int | None = None,
+    disagreement: str | None = None,
     **fact_overrides: object,
 ) -> AlertEvent:
     return AlertEvent(
@@ -62,4 +63,5 @@ def event(
         historical=historical,
         facts=facts(**fact_overrides),
         overdue_week=overdue_week,
+        disagreement=disagreement,
     )

@@ -16,6 +16,10 @@ def test_the_key_is_incident_certificate_transition_and_the_overdue_week() -> No
     week_3 = event(Transition.STILL_OVERDUE, overdue_week=3)
     assert week_2.key.endswith("|still_overdue|week-2")
     assert week_2.key != week_3.key
+    contradicted = event(Transition.SOURCES_DISAGREE, disagreement="report_revoked_ca_channel_not")
+    blocked = event(Transition.SOURCES_DISAGREE, disagreement="onecrl_without_ca_revocation")
+    assert contradicted.key.endswith("|sources_disagree|report_revoked_ca_channel_not")
+    assert contradicted.key != blocked.key  # one alert per kind of disagreement
 
 
 @pytest.mark.parametrize(
@@ -29,6 +33,8 @@ def test_the_key_is_incident_certificate_transition_and_the_overdue_week() -> No
         ({"transition": Transition.STILL_OVERDUE}, "overdue_week is required"),
         ({"overdue_week": 1}, "overdue_week is required"),
         ({"transition": Transition.STILL_OVERDUE, "overdue_week": 0}, "counts from 1"),
+        ({"disagreement": "onecrl_without_ca_revocation"}, "only for sources_disagree"),
+        ({"transition": Transition.SOURCES_DISAGREE, "disagreement": "a|b"}, "a kind name"),
     ],
 )
 def test_an_event_that_could_not_be_keyed_or_timed_is_refused(

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from ctwatch.evaluate import Basis, Status
+from ctwatch.evaluate import Basis, KeyGroupStatus, Status
 from ctwatch.report.appendix import appendix_csv, crtsh_links
 from tests.evaluate.conftest import utc
 from tests.report.conftest import PLANNED, make_verdict
@@ -16,7 +16,7 @@ from tests.report.conftest import PLANNED, make_verdict
 HEADER = (
     b"Precertificate SHA-256 hash,Certificate SHA-256 hash,Subject,Issuer,Not before,Not after,"
     b"Serial # (hex),dNSNames,Is revoked?,Revocation date,Revocation reason,"
-    b"First observed revoked at,Verdict basis,Evidence\r\n"
+    b"First observed revoked at,Verdict basis,Evidence,Root-program actions,Findings,Key group closure\r\n"
 )
 REVOKED_AT = utc(2020, 7, 20, 13, 5)
 
@@ -44,6 +44,9 @@ def test_header_byte_for_byte() -> None:
         (Status.EXPIRED_UNREVOKED, None, None, "N/A", "N/A", "N/A"),
         (Status.ROOT_PROGRAM_ACTION, None, None, "N/A", "N/A", "N/A"),
         (Status.ROOT_PROGRAM_ACTION, REVOKED_AT, None, "Yes", "2020-07-20T13:05:00Z", "superseded"),
+        # another owner's certificate, or one without a BR window: no clock here
+        (Status.OTHER_OWNER, None, None, "N/A", "N/A", "N/A"),
+        (Status.NO_DEADLINE, REVOKED_AT, None, "Yes", "2020-07-20T13:05:00Z", "superseded"),
     ],
 )  # fmt: skip
 def test_is_revoked_per_status(  # noqa: PLR0917 - pytest passes the parameters by name
@@ -90,6 +93,7 @@ def test_row_values_crlf_and_extra_columns() -> None:
         "revoked_late; claimed_only; delay 12d 13:05:00; deadline 2020-07-08T00:00:00Z; "
         "onecrl first listed by 2020-07-28T10:00:00Z (observer onecrl)"
     )
+    assert (row["Root-program actions"], row["Findings"], row["Key group closure"]) == ("", "", "N/A")
     assert row["Evidence"] == "crl (observer ctwatch): claimed 2020-07-20 | onecrl (observer onecrl)"
     # a CA certificate has neither dNSNames nor a precertificate
     ca_row = _rows(appendix_csv([make_verdict()]))[0]
@@ -121,4 +125,32 @@ def test_crtsh_link_list() -> None:
     verdicts = [make_verdict(der_sha256="ab" * 32), make_verdict(der_sha256="0f" * 32)]
     assert crtsh_links(verdicts) == (
         b"https://crt.sh/?sha256=" + b"AB" * 32 + b"\nhttps://crt.sh/?sha256=" + b"0F" * 32 + b"\n"
+    )
+
+
+def test_delay_bounds_actions_findings_and_the_key_group_closure() -> None:
+    verdict = make_verdict(
+        status=Status.REVOKED_LATE, basis=Basis.OBSERVED, revoked_at_claimed=utc(2020, 7, 5),
+        delay=timedelta(hours=3), delay_max=timedelta(hours=9), publish_by=utc(2020, 7, 9),
+        basis_text="Revoked late: published late.",
+        root_program_actions=("OneCRL blocks it since 2020-07-28T10:00:00Z: x",),
+        findings=("certificate_hold: CRL lists it on hold",),
+    )  # fmt: skip
+    group = KeyGroupStatus(
+        incident_id=verdict.incident_id, spki_sha256="ee" * 32, members=2, roots_listed=0, revoked=2,
+        expired=0, open=0, late=1, max_delay=timedelta(hours=3), key_destruction_required=True,
+        key_destroyed_at=utc(2021, 3, 31), key_destruction_auditor="KK", key_destruction_link="https://a",
+        status="closed", earliest_deadline=utc(2020, 7, 8), closed_at=utc(2021, 3, 31),
+        closure_delay=utc(2021, 3, 31) - utc(2020, 7, 8),
+    )  # fmt: skip
+    (row,) = _rows(appendix_csv([verdict], [group]))
+    assert row["Verdict basis"] == (
+        "revoked_late; observed; delay 0d 03:00:00 to 0d 09:00:00; deadline 2020-07-08T00:00:00Z; "
+        "publish-by 2020-07-09T00:00:00Z; Revoked late: published late."
+    )
+    assert row["Root-program actions"] == "OneCRL blocks it since 2020-07-28T10:00:00Z: x"
+    assert row["Findings"] == "certificate_hold: CRL lists it on hold"
+    # 2020-07-08 -> 2021-03-31: 266 days
+    assert row["Key group closure"] == (
+        "closed 2021-03-31T00:00:00Z, 266d 00:00:00 after the earliest deadline 2020-07-08T00:00:00Z"
     )

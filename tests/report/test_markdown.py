@@ -6,7 +6,7 @@ import dataclasses
 import re
 from datetime import datetime, timedelta
 
-from ctwatch.evaluate import Basis, Status
+from ctwatch.evaluate import Basis, KeyGroupStatus, Status
 from ctwatch.report.bugs import BugSighting, Gap, LinkedBug, Rhythm, Unchecked
 from ctwatch.report.markdown import ReportInputs, incident_markdown
 from ctwatch.report.progress import counts, delays, monthly_progress
@@ -17,12 +17,12 @@ from tests.report.conftest import make_incident, make_verdict
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
 
-def _markdown(*verdicts, bugs=(), **incident_changes) -> str:  # type: ignore[no-untyped-def]
+def _markdown(*verdicts, bugs=(), key_groups=(), **incident_changes) -> str:  # type: ignore[no-untyped-def]
     incident = make_incident(**incident_changes)
     as_of = utc(2020, 9, 1)
     return incident_markdown(
         ReportInputs(
-            incident=incident, verdicts=verdicts, key_groups=(), bugs=bugs,
+            incident=incident, verdicts=verdicts, key_groups=key_groups, bugs=bugs,
             months=tuple(monthly_progress(incident, verdicts, as_of)), counts=counts(verdicts),
             delays=delays(verdicts), as_of=as_of, evaluated_as_of=as_of, certificate_list_file="appendix.csv",
         )
@@ -38,7 +38,7 @@ def test_hostile_subject_is_a_literal_in_its_table_cell() -> None:
         ),
         incident_id="x:Evil | *Owner* <script>",
     )  # fmt: skip
-    (line,) = [line for line in text.splitlines() if "channel" in line]
+    (line,) = [line for line in text.splitlines() if "<!channel>" in line]
     # two cells (time, event): three unescaped pipes, the subject's own pipe escaped
     assert len(_UNESCAPED_PIPE.findall(line)) == 3
     assert "``CN=<!channel> \\| *x* [link](http://evil.example) `tick`\\u000aline``" in line
@@ -174,3 +174,26 @@ def test_incident_markdown_states_each_bugs_rhythm() -> None:
         f"- Bug 2: {seen}",
         "  - 7-day rhythm not checked: ctwatch never fetched the bug's comments",
     ]
+
+
+def test_key_group_closure_root_program_actions_and_delay_bounds() -> None:
+    late = make_verdict(
+        status=Status.REVOKED_LATE, revoked_at_claimed=utc(2020, 7, 20), delay=timedelta(days=10),
+        delay_max=timedelta(days=10, hours=6), basis=Basis.OBSERVED,
+        root_program_actions=("OneCRL blocks it since 2020-07-28T10:00:00Z: x (a root-program action)",),
+    )  # fmt: skip
+    group = KeyGroupStatus(
+        incident_id=late.incident_id, spki_sha256="ee" * 32, members=1, roots_listed=0, revoked=1,
+        expired=0, open=0, late=1, max_delay=timedelta(days=10), key_destruction_required=True,
+        key_destroyed_at=utc(2020, 8, 1), key_destruction_auditor="KK", key_destruction_link="https://a",
+        status="closed", earliest_deadline=utc(2020, 7, 8), closed_at=utc(2020, 8, 1),
+        closure_delay=timedelta(days=24),
+    )  # fmt: skip
+    text = _markdown(late, key_groups=(group,))
+    assert "late by 10 d to 10 d 6 h" in text
+    (row,) = [line for line in text.splitlines() if line.startswith("| `" + "ee" * 32)]
+    assert row.endswith("| `closed` | 2020-08-01 00:00 UTC | 24 d after |")
+    assert "## Root-program actions and findings" in text
+    (item,) = [line for line in text.splitlines() if "OneCRL blocks it" in line]
+    assert item.startswith("- `CN=JPRS Domain Validation Authority")  # certificate text: a code span
+    assert r"OneCRL blocks it since 2020\-07\-28T10\:00\:00Z" in item  # prose: escaped

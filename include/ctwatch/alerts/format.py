@@ -106,6 +106,8 @@ def headline(event: AlertEvent) -> str:
     text = _HEADLINES[event.transition]
     if event.overdue_week is not None:
         text = f"{text} (week {event.overdue_week})"
+    if event.disagreement is not None:
+        text = f"{text} ({event.disagreement})"
     return f"[historical] {text}" if event.historical else text
 
 

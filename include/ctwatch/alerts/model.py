@@ -17,6 +17,7 @@ import msgspec
 # its alerts are historical. An hourly run that the scheduler caught up a few hours late is still live.
 HISTORICAL_AFTER = timedelta(days=1)
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_KIND = re.compile(r"[a-z0-9_]+")
 
 
 class Transition(StrEnum):
@@ -62,6 +63,7 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     historical: bool  # see `is_historical`: goes to the replay sink, never to live channels
     facts: AlertFacts
     overdue_week: int | None = None  # still_overdue only: see `overdue_week_at()`
+    disagreement: str | None = None  # sources_disagree only: its kind, one alert per kind
 
     def __post_init__(self) -> None:
         if not self.incident_id or "|" in self.incident_id:
@@ -75,13 +77,20 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
             raise ValueError("overdue_week is required for still_overdue and only for it")
         if self.overdue_week is not None and self.overdue_week < 1:
             raise ValueError(f"overdue_week counts from 1, got {self.overdue_week}")
+        if self.disagreement is not None and self.transition is not Transition.SOURCES_DISAGREE:
+            raise ValueError("disagreement is only for sources_disagree")
+        if self.disagreement is not None and not _KIND.fullmatch(self.disagreement):
+            raise ValueError(f"disagreement must be a kind name, got {self.disagreement!r}")
 
     @property
     def key(self) -> str:
-        """The outbox key: incident | certificate ('-' for the incident) | transition [| week-N]."""
+        """The outbox key: incident | certificate ('-' for the incident) | transition [| week-N]
+        [| disagreement kind]."""
         parts = [self.incident_id, self.der_sha256 or "-", str(self.transition)]
         if self.overdue_week is not None:
             parts.append(f"week-{self.overdue_week}")
+        if self.disagreement is not None:
+            parts.append(self.disagreement)
         return "|".join(parts)
 
 

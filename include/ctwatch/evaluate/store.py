@@ -13,6 +13,7 @@ from ctwatch.alerts import AlertEvent, AlertFacts, Transition
 from ctwatch.evaluate.config import EvaluationConfig, KeyDestruction
 from ctwatch.evaluate.model import Assessment, Incident, Verdict
 from ctwatch.evaluate.verdict import Status
+from ctwatch.revocation.disagreements import DISAGREEMENT_WORDS
 from ctwatch.warehouse import load_sql, transaction
 
 DEADLINE_WARNING = timedelta(hours=24)
@@ -202,7 +203,11 @@ def _events(assessment: Assessment, historical: bool) -> Iterator[AlertEvent]:
     incidents = {i.incident_id: i for i in assessment.incidents}
 
     def event(
-        incident: Incident, transition: Transition, verdict: Verdict | None = None, **extra: Any
+        incident: Incident,
+        transition: Transition,
+        verdict: Verdict | None = None,
+        evidence: str | None = None,
+        **extra: Any,
     ) -> AlertEvent:
         facts = AlertFacts(
             ca_owner=incident.ca_owner,
@@ -216,7 +221,7 @@ def _events(assessment: Assessment, historical: bool) -> Iterator[AlertEvent]:
             delay=verdict.delay if verdict else None,
             clock_started_at=incident.clock_start,
             clock_source=incident.clock_source_detail,
-            evidence=(verdict.arithmetic[-1] if verdict and verdict.arithmetic else None),
+            evidence=evidence or (verdict.arithmetic[-1] if verdict and verdict.arithmetic else None),
         )
         return AlertEvent(
             incident_id=incident.incident_id,
@@ -244,10 +249,15 @@ def _events(assessment: Assessment, historical: bool) -> Iterator[AlertEvent]:
                 yield event(incident, Transition.STILL_OVERDUE, verdict, overdue_week=week)
         elif verdict.status is Status.REVOKED_LATE:
             yield event(incident, Transition.REVOKED_LATE, verdict)
-    disagreeing = {d.der_sha256 for d in assessment.disagreements}
+    kinds: dict[str, set[str]] = {}
+    for disagreement in assessment.disagreements:
+        kinds.setdefault(disagreement.der_sha256, set()).add(disagreement.kind)
     for verdict in assessment.verdicts:
-        if verdict.der_sha256 in disagreeing:
-            yield event(incidents[verdict.incident_id], Transition.SOURCES_DISAGREE, verdict)
+        for kind in sorted(kinds.get(verdict.der_sha256, ())):
+            yield event(
+                incidents[verdict.incident_id], Transition.SOURCES_DISAGREE, verdict, disagreement=kind,
+                evidence=DISAGREEMENT_WORDS.get(kind, kind),
+            )  # fmt: skip
 
 
 def load_key_destructions(con: duckdb.DuckDBPyConnection, config: EvaluationConfig) -> None:

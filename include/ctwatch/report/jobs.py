@@ -93,10 +93,11 @@ def render_incident(
     certificate_list_file = CRTSH_LINKS_FILE if large else APPENDIX_FILE
     declared = next((d for d in config.incidents if d.incident_key == incident.declared_id), None)
     months = tuple(monthly_progress(incident, incident_verdicts, evaluated_as_of))
+    key_groups = tuple(key_group_status(con, evaluated_as_of, incident.incident_id))
     inputs = ReportInputs(
         incident=incident,
         verdicts=incident_verdicts,
-        key_groups=tuple(key_group_status(con, evaluated_as_of, incident.incident_id)),
+        key_groups=key_groups,
         bugs=tuple(
             linked_bugs(con, evaluated_as_of, incident.ca_owner, declared.bug_ids if declared else ())
         ),
@@ -108,7 +109,9 @@ def render_incident(
         certificate_list_file=certificate_list_file,
     )
     return {
-        certificate_list_file: crtsh_links(incident_verdicts) if large else appendix_csv(incident_verdicts),
+        certificate_list_file: (
+            crtsh_links(incident_verdicts) if large else appendix_csv(incident_verdicts, key_groups)
+        ),
         INCIDENT_FILE: incident_markdown(inputs).encode("utf-8"),
         PROGRESS_FILE: progress_csv(months),
         PROGRESS_PLOT_FILE: revocation_progress_png(incident, incident_verdicts, evaluated_as_of),

@@ -95,7 +95,10 @@ def _timeline(inputs: ReportInputs) -> list[str]:
     )
     if len(revocations) <= MAX_TIMELINE_REVOCATIONS:
         for moment, v in revocations:
-            late = f", late by {format_delay(v.delay)}" if v.delay is not None else ""
+            late = ""
+            if v.delay is not None:
+                upper = v.delay_max if v.delay_max is not None and v.delay_max != v.delay else None
+                late = f", late by {format_delay(v.delay)}" + (f" to {format_delay(upper)}" if upper else "")
             seen = v.first_observed_revoked_at
             observed = f"; first observed by ctwatch {when(seen)}" if seen is not None else ""
             events.append(
@@ -179,12 +182,46 @@ def _key_groups(inputs: ReportInputs) -> list[str]:
             if g.key_destroyed_at is not None
             else ("not recorded" if g.key_destruction_required else "not required"),
             markdown_literal(g.status),
+            when(g.closed_at),
+            _closure(g.closure_delay),
         ]
         for g in inputs.key_groups
     ]
     header = ["Key (SPKI SHA-256)", "Members", "Revoked", "Expired", "Open", "Late", "Max delay",
-              "Key destruction", "Status"]  # fmt: skip
-    return ["## Key groups and key destruction", "", *_table(header, rows)]
+              "Key destruction", "Status", "Closed", "Closure vs earliest deadline"]  # fmt: skip
+    return [
+        "## Key groups and key destruction",
+        "",
+        *_table(header, rows),
+        "",
+        "A group closes when every member with a revocation clock is revoked or expired and, where "
+        "required, the key's destruction is attested (counted from when the attestation was recorded); "
+        "its closure is the latest of those, measured against the earliest deadline of its members.",
+    ]
+
+
+def _closure(delay: timedelta | None) -> str:
+    if delay is None:
+        return "—"
+    return f"{format_delay(delay)} after" if delay > timedelta(0) else f"{format_delay(-delay)} before"
+
+
+def _beside(inputs: ReportInputs) -> list[str]:
+    lines = ["## Root-program actions and findings", ""]
+    items = [
+        f"- {literal_cell(v.subject or v.der_sha256)}: {escape_markdown(text)}"
+        for v in inputs.verdicts
+        for text in (*v.root_program_actions, *v.findings)
+    ]
+    if not items:
+        return [*lines, "None: no OneCRL or CRLSet block, no certificate on hold."]
+    return [
+        *lines,
+        "Root-program blocks are listed beside the verdicts, never counted as revocations; a "
+        "certificate on hold (certificateHold) is not revoked.",
+        "",
+        *items,
+    ]
 
 
 def _progress(inputs: ReportInputs) -> list[str]:
@@ -255,19 +292,25 @@ def _evidence(inputs: ReportInputs) -> list[str]:
     by_basis: dict[str, int] = {}
     for v in inputs.verdicts:
         by_basis[v.basis.value] = by_basis.get(v.basis.value, 0) + 1
-    claimed_only = [v for v in inputs.verdicts if v.basis is Basis.CLAIMED_ONLY]
     lines = [
         "## Evidence basis",
         "",
         "Verdicts by basis: " + ", ".join(f"{markdown_literal(b)} {n}" for b, n in sorted(by_basis.items())),
         "",
-        "A revocation is on time only if the CA-claimed time is at or before the deadline and "
-        "ctwatch's first observation is at or before the deadline plus the 24-hour publication "
-        "allowance plus the source's polling interval; `claimed_only` verdicts rest on the CA's "
-        "claim and third-party bounds (history ctwatch did not watch).",
+        "Only the CA's own CRL or OCSP settles a revocation. It was published on time when first seen "
+        "listed by the deadline plus the 24-hour publication allowance; late only when ctwatch saw the "
+        "CA's channel without it after that, by at least that observation and at most the first one "
+        "listing it; a gap in ctwatch's own observations is not charged to the CA. `claimed_only`: "
+        "listed by the CA, publication time not shown by ctwatch (the CA's claimed time decides); "
+        "`reported_only`: only a report (CCADB, Mozilla) says revoked and nothing ctwatch saw "
+        "contradicts it; `report_contradicted`: a report says revoked, the CA's channel seen later does "
+        "not list it.",
     ]
-    if claimed_only:
-        lines.append(f"{len(claimed_only)} verdict(s) are `claimed_only`; their bounds are in the appendix.")
+    rest = [v for v in inputs.verdicts if v.basis in (Basis.CLAIMED_ONLY, Basis.REPORTED_ONLY)]
+    if rest:
+        lines.append(
+            f"{len(rest)} verdict(s) are `claimed_only` or `reported_only`; each says why in the appendix."
+        )
     lines += [
         "",
         f"Per certificate (evidence, bounds): {markdown_literal(inputs.certificate_list_file)}; "
@@ -285,7 +328,7 @@ def incident_markdown(inputs: ReportInputs) -> str:
         f"Report as of {when(inputs.as_of)} (evaluation as of {when(inputs.evaluated_as_of)}).",
         "",
     ]
-    sections = [_summary, _timeline, _counts, _key_groups, _progress, _rhythm, _evidence]
+    sections = [_summary, _timeline, _counts, _key_groups, _beside, _progress, _rhythm, _evidence]
     body: list[str] = []
     for section in sections:
         body += [*section(inputs), ""]

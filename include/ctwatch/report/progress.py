@@ -64,8 +64,9 @@ class Delays:
 
 
 def clocked(verdicts: Sequence[Verdict]) -> list[Verdict]:
-    """The certificates waited for: every verdict but roots."""
-    return [v for v in verdicts if v.status is not Status.ROOT_PROGRAM_ACTION]
+    """The certificates waited for: every verdict with a revocation clock in this incident (roots,
+    another owner's certificates and those without a BR window are listed, not waited for)."""
+    return [v for v in verdicts if v.status.waited]
 
 
 def revoked_at(verdict: Verdict) -> datetime | None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 import duckdb
 
@@ -25,6 +25,17 @@ from ctwatch.warehouse._db import row_count, transaction
 from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
 REPORT_CONTRADICTED = "report_revoked_ca_channel_not"
+# What each kind means, for alerts and reports.
+DISAGREEMENT_WORDS: Final = {
+    "crl_revoked_ccadb_not_revoked": "the CA's CRL lists it, a later CCADB snapshot says Not Revoked",
+    "ocsp_good_crl_revoked": "an OCSP answer says good after the CA's CRL listed it",
+    "onecrl_without_ca_revocation": "OneCRL blocks it, no CRL or OCSP answer of the CA says revoked",
+    "crlset_without_ca_revocation": "Chrome's CRLSet blocks it, no CRL or OCSP answer of the CA says revoked",
+    REPORT_CONTRADICTED: (
+        "a report (CCADB or Mozilla's revoked intermediates) says revoked, but the CA's CRL or OCSP "
+        "observed later does not list it"
+    ),
+}
 
 
 @dataclass(frozen=True, slots=True)
