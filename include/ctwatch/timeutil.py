@@ -15,6 +15,12 @@ def parse_utc(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def iso_z(moment: datetime) -> str:
+    """An instant as ctwatch writes it in words and evidence: ISO 8601 in UTC to the second, e.g.
+    2020-07-08T00:00:00Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def utc_or_none(value: datetime | None) -> datetime | None:
     """`value` in UTC (DuckDB hands TIMESTAMPTZ back in the session zone); None stays None."""
     return None if value is None else value.astimezone(UTC)

@@ -13,7 +13,7 @@ import os
 import subprocess
 import sys
 import tomllib
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from ctwatch.evaluate.model import Verdict
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.world import World
 from tests.conftest import REPO_ROOT
+from tests.declared import parse_delay
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -58,15 +59,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     replay = data / "alerts" / "replay.jsonl"
     alerts = [json.loads(line)["alert"]["event"] for line in replay.read_text().splitlines()]
     return {"output": done.stdout, "world": world, "verdicts": verdicts, "alerts": alerts, "data": data}
-
-
-def _delay(text: str | None) -> timedelta | None:
-    """'<days>d HH:MM:SS' as written in the scenario."""
-    if text is None:
-        return None
-    days, clock = text.split("d ")
-    hours, minutes, seconds = (int(part) for part in clock.split(":"))
-    return timedelta(days=int(days), hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _expected(world: World) -> dict[str, dict[str, Any]]:
@@ -117,13 +109,13 @@ def test_verdicts_match_the_declared_truth(demo: dict[str, Any]) -> None:
     verdicts = _by_cert(demo["verdicts"])
     for der_sha256, expected in _expected(demo["world"]).items():
         verdict = verdicts[der_sha256]
-        delay = _delay(expected.get("delay"))
+        delay = parse_delay(expected.get("delay"))
         assert (verdict.status, verdict.basis, verdict.deadline, verdict.delay, verdict.delay_max) == (
             expected["status"],
             expected["basis"],
             expected["deadline"],
             delay,
-            _delay(expected.get("delay_max")) or delay,
+            parse_delay(expected.get("delay_max")) or delay,
         ), f"{expected['cert']}: {verdict.basis_text}"
 
 

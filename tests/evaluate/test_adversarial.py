@@ -27,21 +27,13 @@ from ctwatch.revocation import crl_jobs
 from ctwatch.revocation import jobs as rev_jobs
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
+from tests.declared import parse_delay
 from tests.revocation_sources.conftest import sim_locations
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SCENARIO = Path(__file__).with_name("adversarial.toml")
 DECLARED: dict[str, Any] = tomllib.loads(SCENARIO.read_text(encoding="utf-8"))
 NOW = datetime(2026, 1, 1, tzinfo=UTC)  # the real time: every poll replays the past
-
-
-def _delay(text: str | None) -> timedelta | None:
-    """'<days>d HH:MM:SS' as written in the scenario."""
-    if text is None:
-        return None
-    days, clock = text.split("d ")
-    hours, minutes, seconds = (int(part) for part in clock.split(":"))
-    return timedelta(days=int(days), hours=hours, minutes=minutes, seconds=seconds)
 
 
 def _polls(table: dict[str, Any]) -> list[datetime]:
@@ -140,13 +132,13 @@ def test_verdicts_match_the_declared_truth(replayed: Replayed, con: Any, expecte
     as_of = expected.get("as_of", replayed.polls[-1])
     der = replayed.sha[expected["cert"]]
     verdict = _verdict(con, as_of, expected["incident"], der)
-    delay = _delay(expected.get("delay"))
+    delay = parse_delay(expected.get("delay"))
     assert (verdict.status, verdict.basis, verdict.deadline) == (
         expected["status"],
         expected["basis"],
         expected.get("deadline"),
     ), verdict.basis_text
-    assert (verdict.delay, verdict.delay_max) == (delay, _delay(expected.get("delay_max")) or delay)
+    assert (verdict.delay, verdict.delay_max) == (delay, parse_delay(expected.get("delay_max")) or delay)
     for field in ("revoked_at_claimed", "first_observed_revoked_at", "last_observed_absent_at"):
         if field in expected:
             assert getattr(verdict, field) == expected[field], field

@@ -386,15 +386,20 @@ def test_a_detected_incident_starts_from_a_bug_filed_after_ctwatchs_detection(wo
 # -- deadlines and scope --
 
 
+def _first_logged(world: World, der_sha256: str, at: datetime) -> None:
+    """The certificate's earliest CT entry carries timestamp `at` (entry 5 of a 10-entry log)."""
+    ms = int(at.timestamp() * 1000)
+    ct_store.record_sightings(
+        world.con, [ct_store.CtSighting(der_sha256, "11" * 32, 5, ms, 10, ms, b"\x00" * 32)]
+    )
+
+
 def test_a_member_issued_after_the_clock_start_gets_its_own_window_from_issuance(
     one: World, config: EvaluationConfig
 ) -> None:
 
     one.add_cert(A_REISSUE, spki=KEY_A, serial=2, not_before=utc(2020, 7, 3), finding=False)
-    first_ct_ms = int(utc(2020, 7, 20).timestamp() * 1000)  # logged 17 days after issuance
-    ct_store.record_sightings(
-        one.con, [ct_store.CtSighting(A_REISSUE, "11" * 32, 5, first_ct_ms, 10, first_ct_ms, b"\x00" * 32)]
-    )
+    _first_logged(one, A_REISSUE, utc(2020, 7, 20))  # logged 17 days after issuance
     verdict = _verdict(one, config, utc(2020, 7, 21), A_REISSUE)
     assert verdict.deadline == utc(2020, 7, 10)  # notBefore 07-03 + 7 d, not first CT 07-20 + 7 d
     assert (verdict.status, verdict.delay) == (Status.OVERDUE, timedelta(days=11))
@@ -405,10 +410,7 @@ def test_a_member_logged_before_its_notbefore_counts_from_the_log(
 ) -> None:
 
     one.add_cert(A_REISSUE, spki=KEY_A, serial=2, not_before=utc(2020, 7, 3), finding=False)
-    first_ct_ms = int(utc(2020, 7, 2, 12).timestamp() * 1000)
-    ct_store.record_sightings(
-        one.con, [ct_store.CtSighting(A_REISSUE, "11" * 32, 5, first_ct_ms, 10, first_ct_ms, b"\x00" * 32)]
-    )
+    _first_logged(one, A_REISSUE, utc(2020, 7, 2, 12))
     verdict = _verdict(one, config, utc(2020, 7, 21), A_REISSUE)
     assert verdict.deadline == utc(2020, 7, 9, 12)  # first CT 07-02T12:00 + 7 d
 
@@ -419,10 +421,7 @@ def test_a_member_issued_before_the_start_but_logged_later_gets_no_extra_time(
 
     logged_late = "a3" * 32
     one.add_cert(logged_late, spki=KEY_A, serial=3, not_before=utc(2020, 6, 1), finding=False)
-    first_ct_ms = int(utc(2020, 7, 7).timestamp() * 1000)
-    ct_store.record_sightings(
-        one.con, [ct_store.CtSighting(logged_late, "11" * 32, 5, first_ct_ms, 10, first_ct_ms, b"\x00" * 32)]
-    )
+    _first_logged(one, logged_late, utc(2020, 7, 7))
     verdict = _verdict(one, config, utc(2020, 7, 12), logged_late)
     assert verdict.first_ct_at == utc(2020, 7, 7)
     assert verdict.deadline == DEADLINE

@@ -6,14 +6,14 @@ by the CRL archive)."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from ctwatch import evaluate, warehouse
-from ctwatch.evaluate import Basis, Incident, IncidentStatus, Status, Verdict
+from ctwatch.evaluate import Basis, Incident, IncidentStatus, KeyGroupStatus, Status, Verdict
 from ctwatch.sources.bugzilla import Bug, BugComment
 from ctwatch.warehouse import observations
 from tests.crl.factory import Ca
@@ -60,6 +60,18 @@ def make_verdict(**changes: Any) -> Verdict:
         basis=Basis.NO_REVOCATION, revoked_at_claimed=None, revocation_reason=None,
         first_observed_revoked_at=None, bounds=(), arithmetic=(), evidence=(), publish_by=None,
         delay_max=None, basis_text="", last_observed_absent_at=None, findings=(), root_program_actions=(),
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+def make_key_group(**changes: Any) -> KeyGroupStatus:
+    """A closed key group of the test incident: destroyed 2021-03-31, 266 days after 2020-07-08."""
+    base = KeyGroupStatus(
+        incident_id=INCIDENT_ID, spki_sha256="ee" * 32, members=2, roots_listed=0, revoked=2, expired=0,
+        open=0, late=1, max_delay=timedelta(hours=3), key_destruction_required=True,
+        key_destroyed_at=utc(2021, 3, 31), key_destruction_auditor="KK", key_destruction_link="https://a",
+        status="closed", earliest_deadline=DEADLINE, closed_at=utc(2021, 3, 31),
+        closure_delay=timedelta(days=266),
     )  # fmt: skip
     return dataclasses.replace(base, **changes)
 

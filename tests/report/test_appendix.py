@@ -8,10 +8,10 @@ from datetime import timedelta
 
 import pytest
 
-from ctwatch.evaluate import Basis, KeyGroupStatus, Status
+from ctwatch.evaluate import Basis, Status
 from ctwatch.report.appendix import appendix_csv, crtsh_links
 from tests.evaluate.conftest import utc
-from tests.report.conftest import PLANNED, make_verdict
+from tests.report.conftest import PLANNED, make_key_group, make_verdict
 
 HEADER = (
     b"Precertificate SHA-256 hash,Certificate SHA-256 hash,Subject,Issuer,Not before,Not after,"
@@ -136,13 +136,7 @@ def test_delay_bounds_actions_findings_and_the_key_group_closure() -> None:
         root_program_actions=("OneCRL blocks it since 2020-07-28T10:00:00Z: x",),
         findings=("certificate_hold: CRL lists it on hold",),
     )  # fmt: skip
-    group = KeyGroupStatus(
-        incident_id=verdict.incident_id, spki_sha256="ee" * 32, members=2, roots_listed=0, revoked=2,
-        expired=0, open=0, late=1, max_delay=timedelta(hours=3), key_destruction_required=True,
-        key_destroyed_at=utc(2021, 3, 31), key_destruction_auditor="KK", key_destruction_link="https://a",
-        status="closed", earliest_deadline=utc(2020, 7, 8), closed_at=utc(2021, 3, 31),
-        closure_delay=utc(2021, 3, 31) - utc(2020, 7, 8),
-    )  # fmt: skip
+    group = make_key_group()
     (row,) = _rows(appendix_csv([verdict], [group]))
     assert row["Verdict basis"] == (
         "revoked_late; observed; delay 0d 03:00:00 to 0d 09:00:00; deadline 2020-07-08T00:00:00Z; "

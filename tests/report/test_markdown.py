@@ -6,13 +6,13 @@ import dataclasses
 import re
 from datetime import datetime, timedelta
 
-from ctwatch.evaluate import Basis, KeyGroupStatus, Status
+from ctwatch.evaluate import Basis, Status
 from ctwatch.report.bugs import BugSighting, Gap, LinkedBug, Rhythm, Unchecked
 from ctwatch.report.markdown import ReportInputs, incident_markdown
 from ctwatch.report.progress import counts, delays, monthly_progress
 from ctwatch.sources.bugzilla import BugComment
 from tests.evaluate.conftest import utc
-from tests.report.conftest import make_incident, make_verdict
+from tests.report.conftest import make_incident, make_key_group, make_verdict
 
 _UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 
@@ -182,12 +182,9 @@ def test_key_group_closure_root_program_actions_and_delay_bounds() -> None:
         delay_max=timedelta(days=10, hours=6), basis=Basis.OBSERVED,
         root_program_actions=("OneCRL blocks it since 2020-07-28T10:00:00Z: x (a root-program action)",),
     )  # fmt: skip
-    group = KeyGroupStatus(
-        incident_id=late.incident_id, spki_sha256="ee" * 32, members=1, roots_listed=0, revoked=1,
-        expired=0, open=0, late=1, max_delay=timedelta(days=10), key_destruction_required=True,
-        key_destroyed_at=utc(2020, 8, 1), key_destruction_auditor="KK", key_destruction_link="https://a",
-        status="closed", earliest_deadline=utc(2020, 7, 8), closed_at=utc(2020, 8, 1),
-        closure_delay=timedelta(days=24),
+    group = make_key_group(
+        members=1, revoked=1, max_delay=timedelta(days=10), key_destroyed_at=utc(2020, 8, 1),
+        closed_at=utc(2020, 8, 1), closure_delay=timedelta(days=24),
     )  # fmt: skip
     text = _markdown(late, key_groups=(group,))
     assert "late by 10 d to 10 d 6 h" in text

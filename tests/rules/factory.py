@@ -1,11 +1,18 @@
-"""Build ParsedCert values for unit tests: a plain sub-CA, changed with dataclasses.replace."""
+"""Build ParsedCert values for unit tests: a plain sub-CA changed with dataclasses.replace, or a real,
+signed CA certificate when its bytes, names and key must relate to others exactly."""
 
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from ctwatch.x509 import analyse_der
 from ctwatch.x509.model import CertKind, ParsedCert
 from ctwatch.x509.oids import EKU_CLIENT_AUTH, EKU_OCSP_SIGNING, EKU_SERVER_AUTH
 
@@ -49,3 +56,41 @@ def make_cert(*, ocsp_signing: bool = False, **changes: Any) -> ParsedCert:
     if ocsp_signing:
         changes.setdefault("eku_oids", (EKU_SERVER_AUTH, EKU_CLIENT_AUTH, EKU_OCSP_SIGNING))
     return dataclasses.replace(_BASE, **changes)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def ca_certificate(
+    subject: str,
+    subject_key: ec.EllipticCurvePrivateKey,
+    issuer: str,
+    issuer_key: ec.EllipticCurvePrivateKey,
+    not_before: datetime,
+    *,
+    path_length: int | None = None,
+    ocsp_signing: bool = False,
+) -> ParsedCert:
+    """A real CA certificate (CN-only names, 10 years), signed by `issuer_key` and analysed;
+    `ocsp_signing` adds serverAuth, clientAuth and id-kp-OCSPSigning."""
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(_name(issuer))
+        .public_key(subject_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_before + timedelta(days=3650))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
+    )
+    if ocsp_signing:
+        usages = [
+            ExtendedKeyUsageOID.SERVER_AUTH,
+            ExtendedKeyUsageOID.CLIENT_AUTH,
+            ExtendedKeyUsageOID.OCSP_SIGNING,
+        ]
+        builder = builder.add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+    parsed = analyse_der(builder.sign(issuer_key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
+    assert isinstance(parsed, ParsedCert)
+    return parsed

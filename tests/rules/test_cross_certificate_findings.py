@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ctwatch import jobs, warehouse
-from ctwatch.x509 import ParsedCert, analyse_der
+from ctwatch.x509 import ParsedCert
+from tests.rules.factory import ca_certificate
 
 AS_OF = datetime(2026, 11, 27, tzinfo=UTC)
-
-
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
 def _ca_cert(
@@ -29,31 +23,9 @@ def _ca_cert(
     *,
     ocsp_signing: bool = False,
 ) -> ParsedCert:
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(subject_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+    return ca_certificate(
+        subject, subject_key, issuer, issuer_key, not_before, path_length=0, ocsp_signing=ocsp_signing
     )
-    if ocsp_signing:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage(
-                [
-                    ExtendedKeyUsageOID.SERVER_AUTH,
-                    ExtendedKeyUsageOID.CLIENT_AUTH,
-                    ExtendedKeyUsageOID.OCSP_SIGNING,
-                ]
-            ),
-            critical=False,
-        )
-    cert = builder.sign(issuer_key, hashes.SHA256())
-    parsed = analyse_der(cert.public_bytes(serialization.Encoding.DER))
-    assert isinstance(parsed, ParsedCert)
-    return parsed
 
 
 def test_sub_ca_keeps_its_error_when_another_hierarchy_cross_signs_it_later(tmp_path: Path) -> None:

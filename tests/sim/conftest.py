@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import struct
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -56,3 +57,20 @@ def fetch_json(url: str, **options: Any) -> Any:
 
 def b64(text: str) -> bytes:
     return base64.b64decode(text)
+
+
+def parse_crlset(data: bytes) -> tuple[dict[str, Any], dict[bytes, list[int]]]:
+    """A CRLSet file: its JSON header, and the revoked serials per parent SPKI SHA-256."""
+    (length,) = struct.unpack_from("<H", data)
+    header = json.loads(data[2 : 2 + length])
+    pos, parents = 2 + length, {}
+    while pos < len(data):
+        spki_hash, (count,) = data[pos : pos + 32], struct.unpack_from("<I", data, pos + 32)
+        pos += 36
+        serials = []
+        for _ in range(count):
+            size = data[pos]
+            serials.append(int.from_bytes(data[pos + 1 : pos + 1 + size], "big"))
+            pos += 1 + size
+        parents[spki_hash] = serials
+    return header, parents

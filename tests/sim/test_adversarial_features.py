@@ -9,7 +9,6 @@ import base64
 import csv
 import hashlib
 import io
-import struct
 import tomllib
 import urllib.parse
 import urllib.request
@@ -28,7 +27,7 @@ from ctwatch.sim.scenario import ScenarioError, parse_scenario
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sim.world import World
 from ctwatch.x509 import ParsedCert, analyse_der
-from tests.sim.conftest import fetch, fetch_json
+from tests.sim.conftest import fetch, fetch_json, parse_crlset
 
 pytestmark = pytest.mark.integration
 
@@ -115,19 +114,7 @@ def _sha256_upper(sim: SimulatorRunning, cert_id: str) -> str:
 
 
 def _crlset_serials(sim: SimulatorRunning, as_of: datetime) -> dict[bytes, list[int]]:
-    data = fetch(sim.base_url + "/crlset/crl-set", as_of=_iso(as_of))[2]
-    (length,) = struct.unpack_from("<H", data)
-    pos, parents = 2 + length, {}
-    while pos < len(data):
-        spki_hash, (count,) = data[pos : pos + 32], struct.unpack_from("<I", data, pos + 32)
-        pos += 36
-        serials = []
-        for _ in range(count):
-            size = data[pos]
-            serials.append(int.from_bytes(data[pos + 1 : pos + 1 + size], "big"))
-            pos += 1 + size
-        parents[spki_hash] = serials
-    return parents
+    return parse_crlset(fetch(sim.base_url + "/crlset/crl-set", as_of=_iso(as_of))[2])[1]
 
 
 # -- 1. a revocation the CA never publishes on its CRL --

@@ -8,7 +8,6 @@ import csv
 import hashlib
 import io
 import json
-import struct
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -25,7 +24,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from ctwatch.sim.scenario import Fault, FaultKind
 from ctwatch.sim.server import SimulatorRunning
-from tests.sim.conftest import fetch, fetch_json
+from tests.sim.conftest import fetch, fetch_json, parse_crlset
 
 pytestmark = pytest.mark.integration
 
@@ -369,31 +368,15 @@ def test_onecrl_records_appear_at_last_modified(sim: SimulatorRunning) -> None:
     assert base64.b64decode(keyed["subject"]) == r1.subject.public_bytes()
 
 
-def _parse_crlset(data: bytes) -> tuple[dict[str, Any], dict[bytes, list[int]]]:
-    (length,) = struct.unpack_from("<H", data)
-    header = json.loads(data[2 : 2 + length])
-    pos, parents = 2 + length, {}
-    while pos < len(data):
-        spki_hash, (count,) = data[pos : pos + 32], struct.unpack_from("<I", data, pos + 32)
-        pos += 36
-        serials = []
-        for _ in range(count):
-            size = data[pos]
-            serials.append(int.from_bytes(data[pos + 1 : pos + 1 + size], "big"))
-            pos += 1 + size
-        parents[spki_hash] = serials
-    return header, parents
-
-
 def test_crlset_binary_as_of(sim: SimulatorRunning) -> None:
-    real_header, _ = _parse_crlset(
+    real_header, _ = parse_crlset(
         (FIXTURES / "onecrl" / "chrome_crlset" / "crl-set-6375_zcrypto").read_bytes()
     )
     url = sim.base_url + "/crlset/crl-set"
-    header, parents = _parse_crlset(fetch(url, as_of="2020-07-20T23:59:59Z")[2])
+    header, parents = parse_crlset(fetch(url, as_of="2020-07-20T23:59:59Z")[2])
     assert set(header) == set(real_header)
     assert (header["ContentType"], header["NumParents"], parents) == ("CRLSet", 0, {})
-    header, parents = _parse_crlset(fetch(url, as_of="2020-07-21T00:00:00Z")[2])
+    header, parents = parse_crlset(fetch(url, as_of="2020-07-21T00:00:00Z")[2])
     root = _cert(sim, "secom-root")
     spki = root.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo

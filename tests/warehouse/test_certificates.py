@@ -5,16 +5,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import duckdb
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from ctwatch import warehouse
 from ctwatch.x509 import CertError, ParsedCert, analyse_bytes, analyse_der
+from tests.rules.factory import ca_certificate
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -113,10 +111,6 @@ def test_parse_errors_are_recorded_once(con: duckdb.DuckDBPyConnection) -> None:
 _NOT_BEFORE = datetime(2020, 1, 1, tzinfo=UTC)
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-
 def _key() -> ec.EllipticCurvePrivateKey:
     return ec.generate_private_key(ec.SECP256R1())
 
@@ -128,20 +122,7 @@ def _ca_cert(
     issuer_key: ec.EllipticCurvePrivateKey,
     not_before: datetime = _NOT_BEFORE,
 ) -> ParsedCert:
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(subject_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_before + timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(issuer_key, hashes.SHA256())
-    )
-    parsed = analyse_der(cert.public_bytes(serialization.Encoding.DER))
-    assert isinstance(parsed, ParsedCert)
-    return parsed
+    return ca_certificate(subject, subject_key, issuer, issuer_key, not_before)
 
 
 def _root(name: str, key: ec.EllipticCurvePrivateKey) -> ParsedCert:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import duckdb
 
@@ -10,11 +10,12 @@ from ctwatch.evaluate.assess import assess
 from ctwatch.evaluate.config import EvaluationConfig
 from ctwatch.evaluate.verdict import format_delay
 from ctwatch.revocation.evidence import load_evidence
+from ctwatch.timeutil import iso_z
 from ctwatch.warehouse import load_sql, query_dicts
 
 
 def _t(moment: datetime | None) -> str:
-    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return "-" if moment is None else iso_z(moment)
 
 
 def _ct_lines(con: duckdb.DuckDBPyConnection, der_sha256: str) -> list[str]:

@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Final
 
 from ctwatch.revocation.evidence import CTWATCH, Absence, CertificateEvidence, Claim, Listing, contradiction
+from ctwatch.timeutil import iso_z
 
 
 class Status(StrEnum):
@@ -85,10 +86,6 @@ class Judgement:
     arithmetic: tuple[str, ...]
     findings: tuple[str, ...]  # e.g. certificateHold
     root_program_actions: tuple[str, ...]  # OneCRL / CRLSet blocks beside the verdict
-
-
-def _t(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def format_delay(delay: timedelta) -> str:
@@ -233,11 +230,11 @@ def _listed(ctx: _Context, listing: Listing) -> Judgement:
     if claimed is None:
         # A CRL entry and an OCSP answer always carry a time; without one, the first listing bounds it.
         claimed = first_listed
-        ctx.steps.append(f"no claimed time: the first listing {_t(first_listed)} stands for it")
+        ctx.steps.append(f"no claimed time: the first listing {iso_z(first_listed)} stands for it")
     else:
-        ctx.steps.append(f"claimed revocation {_t(claimed)} ({listing.channel}, the CA's own channel)")
+        ctx.steps.append(f"claimed revocation {iso_z(claimed)} ({listing.channel}, the CA's own channel)")
     where = f"{listing.channel.upper()} ({listing.evidence})"
-    revoked_text = f"revoked on the CA's {where}, first seen {_t(first_listed)}"
+    revoked_text = f"revoked on the CA's {where}, first seen {iso_z(first_listed)}"
     early = _early_exit(ctx, revoked_text, claimed, listing.reason)
     if early is not None:
         return early
@@ -245,7 +242,9 @@ def _listed(ctx: _Context, listing: Listing) -> Judgement:
     assert ctx.clock_start is not None  # checked by _early_exit
     publish_by = ctx.deadline + ctx.allowance
     claim_excess = claimed - ctx.deadline
-    ctx.steps.append(f"claimed {_t(claimed)} - deadline {_t(ctx.deadline)} = {format_delay(claim_excess)}")
+    ctx.steps.append(
+        f"claimed {iso_z(claimed)} - deadline {iso_z(ctx.deadline)} = {format_delay(claim_excess)}"
+    )
     absence = evidence.last_absence
     bounds = tuple(x.describe() for x in evidence.listings if x is not listing)
     bounds += tuple(c.describe() for c in evidence.claims)
@@ -253,43 +252,45 @@ def _listed(ctx: _Context, listing: Listing) -> Judgement:
     proven: tuple[timedelta, timedelta] | None = None
     if first_listed <= publish_by:
         ctx.steps.append(
-            f"first listed {_t(first_listed)} <= publish-by {_t(publish_by)} (deadline + "
+            f"first listed {iso_z(first_listed)} <= publish-by {iso_z(publish_by)} (deadline + "
             f"{format_delay(ctx.allowance)}): published in time"
         )
         basis = Basis.OBSERVED if listing.observer == CTWATCH else Basis.CLAIMED_ONLY
         publication = (
-            f"{seen_by} saw it listed on the CA's {where} at {_t(first_listed)}, by the publication "
-            f"deadline {_t(publish_by)}"
+            f"{seen_by} saw it listed on the CA's {where} at {iso_z(first_listed)}, by the publication "
+            f"deadline {iso_z(publish_by)}"
         )
     elif absence is not None and absence.last_observed_at > publish_by:
         low, high = absence.last_observed_at - publish_by, first_listed - publish_by
         proven = (low, high)
         ctx.steps.append(
-            f"seen without it {_t(absence.last_observed_at)} ({absence.channel}) - publish-by "
-            f"{_t(publish_by)} = {format_delay(low)}; first listed {_t(first_listed)} - publish-by = "
+            f"seen without it {iso_z(absence.last_observed_at)} ({absence.channel}) - publish-by "
+            f"{iso_z(publish_by)} = {format_delay(low)}; first listed {iso_z(first_listed)} - publish-by = "
             f"{format_delay(high)}"
         )
         basis = Basis.OBSERVED
         publication = (
             f"published late: ctwatch saw the CA's {absence.channel.upper()} without it at "
-            f"{_t(absence.last_observed_at)} ({absence.evidence}), after the publication deadline "
-            f"{_t(publish_by)}, and {seen_by} first saw it listed at {_t(first_listed)} "
+            f"{iso_z(absence.last_observed_at)} ({absence.evidence}), after the publication deadline "
+            f"{iso_z(publish_by)}, and {seen_by} first saw it listed at {iso_z(first_listed)} "
             f"({listing.evidence}): publication late by {format_delay(low)} to {format_delay(high)}"
         )
     else:
-        last = f"last seen without it {_t(absence.last_observed_at)}" if absence else "never seen without it"
+        last = (
+            f"last seen without it {iso_z(absence.last_observed_at)}" if absence else "never seen without it"
+        )
         ctx.steps.append(
-            f"publication undetermined: {last}, first listed {_t(first_listed)}; publish-by "
-            f"{_t(publish_by)} (ctwatch's own gap is not charged to the CA)"
+            f"publication undetermined: {last}, first listed {iso_z(first_listed)}; publish-by "
+            f"{iso_z(publish_by)} (ctwatch's own gap is not charged to the CA)"
         )
         basis = Basis.CLAIMED_ONLY
         publication = (
-            f"listed on the CA's {where}, first seen by {seen_by} at {_t(first_listed)}; ctwatch's "
+            f"listed on the CA's {where}, first seen by {seen_by} at {iso_z(first_listed)}; ctwatch's "
             f"observations do not show when it was published ({last}; publication deadline "
-            f"{_t(publish_by)}), so the verdict rests on the CA's claimed revocation time {_t(claimed)}"
+            f"{iso_z(publish_by)}), so the verdict rests on the CA's claimed revocation time {iso_z(claimed)}"
         )
     if claimed < ctx.clock_start and proven is None:
-        ctx.steps.append(f"claimed {_t(claimed)} before the clock start {_t(ctx.clock_start)}")
+        ctx.steps.append(f"claimed {iso_z(claimed)} before the clock start {iso_z(ctx.clock_start)}")
         return ctx.judgement(
             Status.REVOKED_BEFORE_START, basis, f"Revoked before the clock started; {publication}.",
             claimed=claimed, reason=listing.reason, bounds=bounds,
@@ -307,8 +308,8 @@ def _listed(ctx: _Context, listing: Listing) -> Judgement:
         + (f" (at most {format_delay(delay_max)})" if delay_max != delay else "")
     )
     claim_words = (
-        f"the CA's claimed time {_t(claimed)} is {format_delay(claim_excess)} after the deadline "
-        f"{_t(ctx.deadline)}; "
+        f"the CA's claimed time {iso_z(claimed)} is {format_delay(claim_excess)} after the deadline "
+        f"{iso_z(ctx.deadline)}; "
         if claim_excess > timedelta(0)
         else ""
     )
@@ -335,12 +336,12 @@ def _reported(ctx: _Context) -> Judgement | None:
     claim = min(standing, key=lambda c: (c.claimed_by, c.source))
     claimed = claim.claimed_by
     dated = "" if claim.revoked_at_claimed else " (no date: the first report saying so bounds it)"
-    ctx.steps.append(f"reported revocation {_t(claimed)}{dated} ({claim.source}); no CA channel lists it")
+    ctx.steps.append(f"reported revocation {iso_z(claimed)}{dated} ({claim.source}); no CA channel lists it")
     if absence is None:
         watched = "ctwatch never observed a covering CRL or OCSP answer while the certificate was valid"
     else:
         watched = (
-            f"ctwatch's last observation of the CA's channel without it, {_t(absence.last_observed_at)} "
+            f"ctwatch's last observation of the CA's channel without it, {iso_z(absence.last_observed_at)} "
             f"({absence.evidence}), is not after the claimed time plus the {format_delay(ctx.allowance)} "
             "publication allowance"
         )
@@ -354,7 +355,7 @@ def _reported(ctx: _Context) -> Judgement | None:
     assert ctx.deadline is not None  # checked by _early_exit
     assert ctx.clock_start is not None  # checked by _early_exit
     excess = claimed - ctx.deadline
-    ctx.steps.append(f"reported {_t(claimed)} - deadline {_t(ctx.deadline)} = {format_delay(excess)}")
+    ctx.steps.append(f"reported {iso_z(claimed)} - deadline {iso_z(ctx.deadline)} = {format_delay(excess)}")
     text = f"Reported revoked, not seen on the CA's own channels: {claim.describe()}; {watched}"
     if claimed < ctx.clock_start:
         return ctx.judgement(
@@ -381,7 +382,7 @@ def _not_revoked_basis(ctx: _Context) -> tuple[Basis, str, tuple[str, ...]]:
         return (
             Basis.REPORT_CONTRADICTED,
             f"Not revoked: {claim.describe()}, but ctwatch saw the CA's {absence.channel.upper()} without "
-            f"it at {_t(absence.last_observed_at)} ({absence.evidence}), after the claimed time plus the "
+            f"it at {iso_z(absence.last_observed_at)} ({absence.evidence}), after the claimed time plus the "
             f"{format_delay(ctx.allowance)} publication allowance, while the certificate was valid",
             tuple(c.describe() for c in evidence.claims),
         )
@@ -390,7 +391,7 @@ def _not_revoked_basis(ctx: _Context) -> tuple[Basis, str, tuple[str, ...]]:
         return (
             Basis.CERTIFICATE_HOLD,
             f"Not revoked: the CA's {hold.channel.upper()} lists it only on hold (certificateHold) since "
-            f"{_t(hold.first_observed_at)} ({hold.evidence}); suspension is no revocation",
+            f"{iso_z(hold.first_observed_at)} ({hold.evidence}); suspension is no revocation",
             (),
         )
     blocked = "; ".join(ctx.actions())
@@ -422,36 +423,39 @@ def _unrevoked(ctx: _Context) -> Judgement:
         assert ctx.not_after is not None  # expired implies a notAfter
         overdue_for = ctx.not_after - ctx.deadline
         ctx.steps.append(
-            f"expired {_t(ctx.not_after)} unrevoked; notAfter - deadline = {format_delay(overdue_for)}"
+            f"expired {iso_z(ctx.not_after)} unrevoked; notAfter - deadline = {format_delay(overdue_for)}"
         )
         delay = overdue_for if overdue_for > timedelta(0) else None
         return ctx.judgement(
             Status.EXPIRED_UNREVOKED,
             basis,
-            f"{text}; it expired {_t(ctx.not_after)}.",
+            f"{text}; it expired {iso_z(ctx.not_after)}.",
             delay=delay,
             bounds=bounds,
         )
     if ctx.as_of <= ctx.deadline:
-        ctx.steps.append(f"as of {_t(ctx.as_of)} <= deadline {_t(ctx.deadline)}: pending")
+        ctx.steps.append(f"as of {iso_z(ctx.as_of)} <= deadline {iso_z(ctx.deadline)}: pending")
         return ctx.judgement(
-            Status.PENDING, basis, f"{text}; the deadline {_t(ctx.deadline)} has not passed.", bounds=bounds
+            Status.PENDING,
+            basis,
+            f"{text}; the deadline {iso_z(ctx.deadline)} has not passed.",
+            bounds=bounds,
         )
     publish_by = ctx.deadline + ctx.allowance
     if ctx.as_of <= publish_by:
         # A revocation made by the deadline may still appear: nothing shows a breach yet.
-        ctx.steps.append(f"as of {_t(ctx.as_of)} <= publish-by {_t(publish_by)}: pending publication")
+        ctx.steps.append(f"as of {iso_z(ctx.as_of)} <= publish-by {iso_z(publish_by)}: pending publication")
         return ctx.judgement(
             Status.PENDING, basis,
-            f"{text}; the deadline {_t(ctx.deadline)} has passed, but a revocation made by then may be "
-            f"published until {_t(publish_by)}.",
+            f"{text}; the deadline {iso_z(ctx.deadline)} has passed, but a revocation made by then may be "
+            f"published until {iso_z(publish_by)}.",
             bounds=bounds,
         )  # fmt: skip
     overdue_for = ctx.as_of - ctx.deadline
     ctx.steps.append(
-        f"as of {_t(ctx.as_of)} - deadline {_t(ctx.deadline)} = {format_delay(overdue_for)} overdue"
+        f"as of {iso_z(ctx.as_of)} - deadline {iso_z(ctx.deadline)} = {format_delay(overdue_for)} overdue"
     )
     return ctx.judgement(
-        Status.OVERDUE, basis, f"{text}; overdue since the deadline {_t(ctx.deadline)}.", delay=overdue_for,
-        bounds=bounds,
+        Status.OVERDUE, basis, f"{text}; overdue since the deadline {iso_z(ctx.deadline)}.",
+        delay=overdue_for, bounds=bounds,
     )  # fmt: skip

@@ -35,11 +35,12 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
 from ctwatch.evaluate import KeyGroupStatus, Status, Verdict
 from ctwatch.evaluate.verdict import format_delay
+from ctwatch.timeutil import iso_z
 
 IRG_COLUMNS: Final = (
     "Precertificate SHA-256 hash",
@@ -86,7 +87,7 @@ _UNCLOCKED: Final = frozenset({Status.ROOT_PROGRAM_ACTION, Status.OTHER_OWNER, S
 
 def iso_utc(moment: datetime | None) -> str:
     """ISO 8601 in UTC to the second, e.g. 2020-07-08T00:00:00Z; N/A when unknown."""
-    return NOT_APPLICABLE if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return NOT_APPLICABLE if moment is None else iso_z(moment)
 
 
 def is_revoked(verdict: Verdict) -> str:

@@ -25,26 +25,21 @@ from typing import Any, Final
 
 import duckdb
 
+from ctwatch.policy.windows import SUBORDINATE_CA_PUBLICATION
 from ctwatch.revocation.model import reason_name
-from ctwatch.timeutil import utc_or_none
+from ctwatch.timeutil import iso_z, utc_or_none
 from ctwatch.warehouse.sqlfiles import query_dicts
 
 CERTIFICATE_HOLD: Final = "certificateHold"
 CTWATCH: Final = "ctwatch"
 REPORT_SOURCES: Final = frozenset({"ccadb", "mozilla_revoked"})
 BLOCK_SOURCES: Final = frozenset({"onecrl", "crlset"})
-# BR 4.9.7: a CA publishes a CA certificate's revocation on its CRL (and OCSP) within 24 hours.
-CA_CERTIFICATE_PUBLICATION: Final = timedelta(hours=24)
 _SOURCE_WORDS: Final = {
     "ccadb": "CCADB revocation status",
     "mozilla_revoked": "Mozilla's revoked-intermediates report",
     "onecrl": "OneCRL",
     "crlset": "Chrome's CRLSet",
 }
-
-
-def _t(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,12 +58,12 @@ class Listing:
         return self.reason == CERTIFICATE_HOLD
 
     def describe(self) -> str:
-        claimed = _t(self.revoked_at_claimed) if self.revoked_at_claimed else "no time"
+        claimed = iso_z(self.revoked_at_claimed) if self.revoked_at_claimed else "no time"
         who = "ctwatch" if self.observer == CTWATCH else f"{self.observer} (third party)"
         what = "on hold" if self.on_hold else "revoked"
         return (
             f"{self.channel.upper()} lists it {what} ({self.reason or 'no reason code'}, claimed {claimed}),"
-            f" first seen by {who} {_t(self.first_observed_at)}: {self.evidence}"
+            f" first seen by {who} {iso_z(self.first_observed_at)}: {self.evidence}"
         )
 
 
@@ -87,7 +82,7 @@ class Absence:
 
     @property
     def evidence(self) -> str:
-        this_update = f" thisUpdate {_t(self.this_update)}" if self.this_update else ""
+        this_update = f" thisUpdate {iso_z(self.this_update)}" if self.this_update else ""
         what = "response" if self.channel == "ocsp" else "version"
         note = f" ({self.note})" if self.note else ""
         return f"{self.location}{this_update} {what} sha256 {self.content_sha256}{note}"
@@ -107,9 +102,9 @@ class Absence:
 
     def describe(self) -> str:
         span = (
-            _t(self.last_observed_at)
+            iso_z(self.last_observed_at)
             if self.first_observed_at == self.last_observed_at
-            else f"{_t(self.first_observed_at)} .. {_t(self.last_observed_at)}"
+            else f"{iso_z(self.first_observed_at)} .. {iso_z(self.last_observed_at)}"
         )
         return f"{self.channel.upper()} without it, seen by ctwatch {span}: {self.evidence}"
 
@@ -130,13 +125,13 @@ class Claim:
 
     def describe(self) -> str:
         dated = (
-            f"revocation date {_t(self.revoked_at_claimed)}"
+            f"revocation date {iso_z(self.revoked_at_claimed)}"
             if self.revoked_at_claimed
             else "no revocation date"
         )
         return (
             f"{_SOURCE_WORDS.get(self.source, self.source)} says revoked ({dated}),"
-            f" first seen {_t(self.first_observed_at)}: {self.evidence}"
+            f" first seen {iso_z(self.first_observed_at)}: {self.evidence}"
         )
 
 
@@ -150,7 +145,7 @@ class Block:
 
     def describe(self) -> str:
         source = _SOURCE_WORDS.get(self.source, self.source)
-        return f"{source} blocks it since {_t(self.first_observed_at)}: {self.evidence}"
+        return f"{source} blocks it since {iso_z(self.first_observed_at)}: {self.evidence}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +216,7 @@ def _crl_absence(row: dict[str, Any], last_absent: datetime, note: str = "") -> 
 
 def _crl_version_text(row: dict[str, Any]) -> str:
     this_update = utc_or_none(row["this_update"])
-    when = _t(this_update) if this_update else "?"
+    when = iso_z(this_update) if this_update else "?"
     return f"{row['first_url']} thisUpdate {when} sha256 {row['crl_sha256']}"
 
 
@@ -337,4 +332,4 @@ def contradiction(claim: Claim, last_absence: Absence | None, allowance: timedel
 def publication_allowance(is_ca: bool) -> timedelta:
     """How long after revoking a CA may publish: 24 hours for a CA certificate (BR 4.9.7), none for
     a subscriber certificate (BR 4.9.5 counts its window up to the published revocation)."""
-    return CA_CERTIFICATE_PUBLICATION if is_ca else timedelta(0)
+    return SUBORDINATE_CA_PUBLICATION if is_ca else timedelta(0)

@@ -16,11 +16,12 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from ctwatch.revocation.model import RecordError, parse_utc
 from ctwatch.sources.http import BodyError, HttpClient, join_url
+from ctwatch.timeutil import iso_z
 
 INCLUDE_FIELDS = (
     "id,summary,whiteboard,status,resolution,creation_time,last_change_time,product,component,"
@@ -86,7 +87,7 @@ def match_ca_owner(summary: str, owner_names: Sequence[str]) -> str | None:
 
 def _bugzilla_time(moment: datetime) -> str:
     """A time as Bugzilla's REST parameters take it: ISO 8601 in UTC."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return iso_z(moment)
 
 
 def _login(raw: dict[str, Any], key: str) -> str | None:

@@ -25,13 +25,14 @@ import duckdb
 from ctwatch.crl import CrlEntry, CrlFinding, Severity, scan_crl
 from ctwatch.crl.reader import CrlHeader, CrlTrailer
 from ctwatch.policy.reasons import CRLReason
+from ctwatch.policy.windows import SUBORDINATE_CA_PUBLICATION
 from ctwatch.sources.crl import CrlFetch, CrlValidators
 from ctwatch.warehouse._db import transaction
 from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 from ctwatch.x509 import ParsedCert
 
 STAGE_BATCH_ROWS = 50_000
-PUBLICATION_WINDOW = timedelta(hours=24)  # a CRL may lag a revocation by this much (BR 4.9.7)
+PUBLICATION_WINDOW = SUBORDINATE_CA_PUBLICATION  # a CRL may lag a revocation by this much (BR 4.9.7)
 _NEGATIVE_CRL_NUMBER_OFFSET = 1 << 168  # > any 20-octet cRLNumber: keeps negatives ordered
 
 
