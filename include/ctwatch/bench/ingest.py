@@ -107,7 +107,9 @@ def _child(args: argparse.Namespace) -> int:
     return 0
 
 
-def _install_certspotter() -> str | None:
+def install_certspotter() -> str | None:
+    """certspotter's path, installed from Debian's packages when missing and we are root; None
+    when it is missing and cannot be installed here."""
     found = shutil.which("certspotter")
     if found or os.geteuid() != 0 or shutil.which("apt-get") is None:
         return found
@@ -273,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
             ours = _measure_ctwatch(RFC6962_LOG, sim, work, rfc_list)
             for name in ("cpu_us_per_entry",):
                 _print("", f"ctwatch_{name}", ours[name])
-            certspotter = None if args.skip_certspotter else _install_certspotter()
+            certspotter = None if args.skip_certspotter else install_certspotter()
             if certspotter is not None:
                 theirs = _run_certspotter(certspotter, rfc_list, work, sim.world.logs[RFC6962_LOG].size)
                 spotter_us = theirs["cpu_s"] * 1e6 / max(theirs["entries"], 1)
