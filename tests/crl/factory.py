@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ctwatch.sources.crl import CrlFetch
+from ctwatch.evidence.crl import CrlFetch
 
 T0 = datetime(2020, 7, 1, tzinfo=UTC)
 URL = "http://crl.example.test/ca.crl"

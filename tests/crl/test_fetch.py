@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from ctwatch.sources.crl import AS_OF_HEADER, CrlValidators, fetch_crl
+from ctwatch.evidence.crl import CrlValidators
+from ctwatch.sources.crl import AS_OF_HEADER, fetch_crl
 from tests.crl.factory import T0, make_ca, make_crl
 
 pytestmark = pytest.mark.integration

@@ -15,11 +15,11 @@ import duckdb
 import pytest
 
 from ctwatch import warehouse
+from ctwatch.evidence.crl import CrlFetch, CrlValidators
 from ctwatch.revocation import crl_jobs, jobs
 from ctwatch.revocation.config import SourceLocations
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
-from ctwatch.sources.crl import CrlFetch, CrlValidators
 from ctwatch.x509 import ParsedCert, analyse_der
 from tests.conftest import REPO_ROOT
 

@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ctwatch import warehouse
 from ctwatch.evaluate.config import EvaluationConfig, parse_config
-from ctwatch.revocation.model import Sighting, SightingStatus, Snapshot, SourceName, StampKind
-from ctwatch.sources.ccadb import CcadbRecord
+from ctwatch.evidence.ccadb import CcadbRecord
+from ctwatch.evidence.revocation import Sighting, SightingStatus, Snapshot, SourceName, StampKind
 from ctwatch.warehouse import observations
 from ctwatch.warehouse.crl_archive import archive_fetch, refresh_revocation_observations
 from ctwatch.x509 import ParsedCert, analyse_der

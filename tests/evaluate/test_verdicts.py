@@ -18,9 +18,9 @@ from ctwatch.alerts import Transition
 from ctwatch.evaluate import Basis, EvaluationConfig, IncidentStatus, KeyDestruction, KeyGroupState, Status
 from ctwatch.evaluate.config import ConfigError, parse_config
 from ctwatch.evaluate.explain import explain
+from ctwatch.evidence.bugzilla import Bug, BugComment
+from ctwatch.evidence.revocation import SightingStatus, Snapshot, SourceName, StampKind
 from ctwatch.revocation.disagreements import store_disagreements
-from ctwatch.revocation.model import SightingStatus, Snapshot, SourceName, StampKind
-from ctwatch.sources.bugzilla import Bug, BugComment
 from ctwatch.warehouse import ct_store, observations
 from ctwatch.x509.model import CertKind
 from tests.crl.factory import make_crl

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ctwatch.policy import BR_ALLOWED_CRL_REASONS, CRLReason
+from ctwatch.policy import CRLReason
 
 
 @pytest.mark.parametrize(
@@ -21,7 +21,3 @@ def test_code_7_is_unused_and_unknown_names_are_refused():
         CRLReason(7)
     with pytest.raises(KeyError):
         CRLReason.from_rfc_name("KeyCompromise")
-
-
-def test_br_7_2_2_allows_0_1_3_4_5_9_only():
-    assert sorted(int(code) for code in BR_ALLOWED_CRL_REASONS) == [0, 1, 3, 4, 5, 9]

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from ctwatch.policy import (
-    BR_ALLOWED_CRL_REASONS,
     CRLReason,
     Deadline,
     RevocationReason,
@@ -27,6 +26,10 @@ SC063 = datetime(2024, 3, 15, tzinfo=UTC)
 SEVEN_DAY_LIMIT = datetime(2026, 3, 15, tzinfo=UTC)
 BR_1_0 = datetime(2012, 7, 1, tzinfo=UTC)
 JULY_2020 = datetime(2020, 7, 2, tzinfo=UTC)
+
+# BR 7.2.2 CRLReasons table (v2.2.6): the codes a BR CRL entry may carry (certificateHold, 6, is in
+# the table only to be forbidden; unspecified, 0, is the omitted reasonCode).
+BR_7_2_2_CRL_REASONS = frozenset({0, 1, 3, 4, 5, 9})
 
 
 def subscriber(reason, at, **kwargs):
@@ -107,7 +110,7 @@ def test_sc061_renumbers_and_adds_crl_reasons():
 def test_current_tier_boundary_is_after_item_5(reason, item, window):
     answer = subscriber(reason, datetime(2026, 11, 27, tzinfo=UTC))
     assert (answer.br_item, answer.window) == (f"4.9.1.1 #{item}", window)
-    assert answer.crl_reason in BR_ALLOWED_CRL_REASONS
+    assert answer.crl_reason in BR_7_2_2_CRL_REASONS
 
 
 def test_unknown_subscriber_reason_gets_the_shortest_window():

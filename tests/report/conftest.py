@@ -14,7 +14,7 @@ import pytest
 
 from ctwatch import evaluate, warehouse
 from ctwatch.evaluate import Basis, Incident, IncidentStatus, KeyGroupStatus, Status, Verdict
-from ctwatch.sources.bugzilla import Bug, BugComment
+from ctwatch.evidence.bugzilla import Bug, BugComment
 from ctwatch.warehouse import observations
 from tests.crl.factory import Ca
 from tests.evaluate.conftest import World, revoked, root_ca, utc

@@ -11,8 +11,8 @@ import duckdb
 import pytest
 
 from ctwatch import warehouse
+from ctwatch.evidence.bugzilla import Bug, BugComment
 from ctwatch.report.bugs import Gap, LinkedBug, Rhythm, linked_bugs
-from ctwatch.sources.bugzilla import Bug, BugComment
 from ctwatch.warehouse import observations
 from tests.evaluate.conftest import utc
 

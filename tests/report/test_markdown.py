@@ -7,10 +7,10 @@ import re
 from datetime import datetime, timedelta
 
 from ctwatch.evaluate import Basis, Status
+from ctwatch.evidence.bugzilla import BugComment
 from ctwatch.report.bugs import BugSighting, Gap, LinkedBug, Rhythm, Unchecked
 from ctwatch.report.markdown import ReportInputs, incident_markdown
 from ctwatch.report.progress import counts, delays, monthly_progress
-from ctwatch.sources.bugzilla import BugComment
 from tests.evaluate.conftest import utc
 from tests.report.conftest import make_incident, make_key_group, make_verdict
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ctwatch import warehouse
+from ctwatch.evidence.bugzilla import BugComment
 from ctwatch.report.bugs import Gap, Rhythm, linked_bugs
 from ctwatch.revocation import jobs
 from ctwatch.revocation.config import SourceLocations
@@ -209,7 +210,7 @@ def test_which_bugs_get_their_comments_fetched(tmp_path: Path) -> None:
     try:
         ccadb_snapshot(con, "00" * 32, {})  # CCADB owner "SECOM Trust Systems"
         for bug_id in (1, 3):
-            comment = bugzilla.BugComment(bug_id * 10, bug_id, 0, CA, _t(7, 1), is_private=False)
+            comment = BugComment(bug_id * 10, bug_id, 0, CA, _t(7, 1), is_private=False)
             observations.store_bug_comments(con, bug_id, [comment], [], fetched_at=_t(7, 5), new_since=None,
                                             location="earlier")  # fmt: skip
     finally:

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from ctwatch import warehouse
+from ctwatch.evaluate.mentions import CertificateMention, certificate_mentions
+from ctwatch.evidence.bugzilla import Bug, BugComment
 from ctwatch.revocation import jobs
 from ctwatch.sim.revocations import CrtShCert
 from ctwatch.sim.server import SimulatorRunning
-from ctwatch.sources.bugzilla import Bug, BugComment
 from ctwatch.warehouse import observations
-from ctwatch.warehouse.bug_mentions import CertificateMention, certificate_mentions
 from ctwatch.x509 import ParsedCert, analyse_der
 from tests.revocation_sources.conftest import sim_locations
 

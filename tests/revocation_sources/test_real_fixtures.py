@@ -14,7 +14,8 @@ import pytest
 from cryptography import x509
 
 from ctwatch import warehouse
-from ctwatch.revocation.model import SightingStatus, StampKind
+from ctwatch.evidence.ccadb import CcadbReport
+from ctwatch.evidence.revocation import SightingStatus, StampKind
 from ctwatch.sources import bugzilla, ccadb, crlset, ocsp, onecrl
 from ctwatch.warehouse import observations
 from ctwatch.x509 import ParsedCert, analyse_bytes
@@ -195,9 +196,9 @@ def test_archived_snapshots_are_dated_by_file_name(tmp_path: Path) -> None:
     (tmp_path / "2020-07-02-other.csv").write_bytes(b"a,b\n1,2\n")
     (tmp_path / "notes.txt").write_text("ignored")
     items = list(ccadb.archived_snapshots(tmp_path))
-    dates = [i.snapshot.observed_at for i in items if isinstance(i, ccadb.CcadbReport)]
+    dates = [i.snapshot.observed_at for i in items if isinstance(i, CcadbReport)]
     assert dates == [datetime(2020, 7, 1, tzinfo=UTC), datetime(2020, 7, 27, tzinfo=UTC)]
-    assert all(i.snapshot.stamp_kind == StampKind.ARCHIVE for i in items if isinstance(i, ccadb.CcadbReport))
+    assert all(i.snapshot.stamp_kind == StampKind.ARCHIVE for i in items if isinstance(i, CcadbReport))
     assert [i.record_ref for i in items if isinstance(i, ccadb.RecordError)] == [
         str(tmp_path / "2020-07-02-other.csv")
     ]

@@ -12,9 +12,9 @@ import pytest
 from cryptography import x509
 
 from ctwatch import warehouse
+from ctwatch.evidence.revocation import SightingStatus, StampKind
 from ctwatch.revocation import jobs
 from ctwatch.revocation.disagreements import find_disagreements, store_disagreements
-from ctwatch.revocation.model import SightingStatus, StampKind
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sources import crtsh, ocsp
 from ctwatch.sources.http import HttpClient, Politeness

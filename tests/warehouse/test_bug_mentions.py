@@ -9,14 +9,10 @@ import duckdb
 import pytest
 
 from ctwatch import warehouse
-from ctwatch.sources.bugzilla import Bug, BugComment
+from ctwatch.evaluate.mentions import CertificateMention, certificate_mentions
+from ctwatch.evidence.bugzilla import Bug, BugComment
 from ctwatch.warehouse import observations
-from ctwatch.warehouse.bug_mentions import (
-    CertificateMention,
-    CrtshCertificateId,
-    certificate_mentions,
-    store_crtsh_ids,
-)
+from ctwatch.warehouse.crtsh_ids import CrtshCertificateId, store_crtsh_ids
 from tests.rules.factory import make_cert
 
 BUG = 1650910

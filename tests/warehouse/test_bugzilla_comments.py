@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from ctwatch.revocation.model import RecordError
-from ctwatch.sources.bugzilla import Bug, BugComment
+from ctwatch.evidence.bugzilla import Bug, BugComment
+from ctwatch.evidence.revocation import RecordError
 from ctwatch.warehouse import observations
 from ctwatch.warehouse.observations import CommentFetch
 

@@ -51,7 +51,7 @@ from ctwatch.crl._der import (
     tlv_at,
 )
 from ctwatch.crl._signature import SignatureScheme, algorithm_oid, signature_scheme, verify_digest
-from ctwatch.policy.reasons import CRLReason
+from ctwatch.evidence.revocation import CRLReason
 from ctwatch.x509 import name_to_rfc4514
 
 CHUNK_BYTES = 1 << 20

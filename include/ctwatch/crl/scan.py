@@ -21,7 +21,7 @@ from cryptography import x509
 
 from ctwatch.crl._der import CrlFormatError
 from ctwatch.crl.reader import CrlEntry, CrlHeader, CrlTrailer, SignatureStatus, open_crl
-from ctwatch.policy.reasons import CRLReason
+from ctwatch.evidence.revocation import CRLReason
 from ctwatch.x509 import ParsedCert
 
 MAX_FINDINGS_PER_CODE = 20  # per-entry findings beyond this are counted, not listed

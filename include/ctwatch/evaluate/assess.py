@@ -19,14 +19,14 @@ from ctwatch.evaluate.certs import CertInfo, load_certificates
 from ctwatch.evaluate.clock import Clock, automatic_bug_ids, start_clock
 from ctwatch.evaluate.config import KEY_DESTRUCTION_RULES, DeclaredIncident, EvaluationConfig, TrustScope
 from ctwatch.evaluate.key_groups import key_groups
+from ctwatch.evaluate.mentions import certificate_mentions
 from ctwatch.evaluate.model import Assessment, Disagreement, Incident, IncidentStatus, KeyGroupState, Verdict
 from ctwatch.evaluate.scope import NO_CCADB_OWNER, Ccadb, Scope
 from ctwatch.evaluate.verdict import Basis, Status, format_delay, judge, unjudged
 from ctwatch.policy import RevocationReason, WindowAnswer, WindowKind, revocation_window
-from ctwatch.revocation.evidence import CertificateEvidence, load_evidence
+from ctwatch.revocation.settlement import CertificateEvidence, load_evidence
 from ctwatch.timeutil import utc_or_none
 from ctwatch.warehouse import query_dicts
-from ctwatch.warehouse.bug_mentions import certificate_mentions
 from ctwatch.x509.model import CertKind
 
 DETECTED_REASON: Final = RevocationReason.NOT_ISSUED_PER_REQUIREMENTS

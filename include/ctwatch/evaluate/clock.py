@@ -23,8 +23,8 @@ from typing import Any, Final
 
 from ctwatch.evaluate.config import DeclaredIncident
 from ctwatch.evaluate.links import AUTOMATIC, CONFIGURED, bug_link
+from ctwatch.evaluate.mentions import CertificateMention
 from ctwatch.timeutil import utc_or_none
-from ctwatch.warehouse.bug_mentions import CertificateMention
 
 DECLARED: Final = "public_disclosure"
 BUG_FILING: Final = "bugzilla_filing"

@@ -9,7 +9,7 @@ import duckdb
 from ctwatch.evaluate.assess import assess
 from ctwatch.evaluate.config import EvaluationConfig
 from ctwatch.evaluate.verdict import format_delay
-from ctwatch.revocation.evidence import load_evidence
+from ctwatch.revocation.settlement import load_evidence
 from ctwatch.timeutil import iso_z
 from ctwatch.warehouse import load_sql, query_dicts
 

@@ -1,6 +1,6 @@
 """The verdict of one certificate: pure, from its deadline and the revocation evidence known by the as-of.
 
-What settles (see ctwatch.revocation.evidence): the CA's own CRL or OCSP listing it as revoked. A
+What settles (see ctwatch.revocation.settlement): the CA's own CRL or OCSP listing it as revoked. A
 report's claim settles only when no covering CA channel ctwatch observed contradicts it; a
 root-program block never settles; certificateHold is no revocation.
 
@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from ctwatch.revocation.evidence import CTWATCH, Absence, CertificateEvidence, Claim, Listing, contradiction
+from ctwatch.revocation.settlement import CTWATCH, Absence, CertificateEvidence, Claim, Listing, contradiction
 from ctwatch.timeutil import iso_z
 
 

@@ -1,6 +1,7 @@
 """Revocation policy: BR revocation windows versioned by effective date, and the reason vocabulary."""
 
-from ctwatch.policy.reasons import BR_ALLOWED_CRL_REASONS, CRLReason, RevocationReason
+from ctwatch.evidence.revocation import CRLReason
+from ctwatch.policy.reasons import RevocationReason
 from ctwatch.policy.windows import (
     Deadline,
     WindowAnswer,
@@ -11,7 +12,6 @@ from ctwatch.policy.windows import (
 )
 
 __all__ = [
-    "BR_ALLOWED_CRL_REASONS",
     "CRLReason",
     "Deadline",
     "RevocationReason",

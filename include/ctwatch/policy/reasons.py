@@ -14,8 +14,10 @@ not identified, so the v1.7.0 numbering is used for the whole SC6 period.
 
 from __future__ import annotations
 
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 from typing import Final
+
+from ctwatch.evidence.revocation import CRLReason
 
 
 class RevocationReason(StrEnum):
@@ -39,58 +41,6 @@ class RevocationReason(StrEnum):
     KEY_EXPOSURE_METHOD = "key_exposure_method"  # a method exposes the key, or key generation was flawed
     CA_CEASED_OPERATIONS = "ca_ceased_operations"  # 4.9.1.2 only
 
-
-class CRLReason(IntEnum):
-    """RFC 5280 §5.3.1 CRLReason codes (7 is unused)."""
-
-    UNSPECIFIED = 0
-    KEY_COMPROMISE = 1
-    CA_COMPROMISE = 2
-    AFFILIATION_CHANGED = 3
-    SUPERSEDED = 4
-    CESSATION_OF_OPERATION = 5
-    CERTIFICATE_HOLD = 6
-    REMOVE_FROM_CRL = 8
-    PRIVILEGE_WITHDRAWN = 9
-    AA_COMPROMISE = 10
-
-    @property
-    def rfc_name(self) -> str:
-        """The ASN.1 name, e.g. "keyCompromise"."""
-        return _RFC_NAMES[self]
-
-    @classmethod
-    def from_rfc_name(cls, name: str) -> CRLReason:
-        """The code for an ASN.1 name such as "cACompromise"; KeyError when unknown."""
-        return _BY_RFC_NAME[name]
-
-
-_RFC_NAMES: Final = {
-    CRLReason.UNSPECIFIED: "unspecified",
-    CRLReason.KEY_COMPROMISE: "keyCompromise",
-    CRLReason.CA_COMPROMISE: "cACompromise",
-    CRLReason.AFFILIATION_CHANGED: "affiliationChanged",
-    CRLReason.SUPERSEDED: "superseded",
-    CRLReason.CESSATION_OF_OPERATION: "cessationOfOperation",
-    CRLReason.CERTIFICATE_HOLD: "certificateHold",
-    CRLReason.REMOVE_FROM_CRL: "removeFromCRL",
-    CRLReason.PRIVILEGE_WITHDRAWN: "privilegeWithdrawn",
-    CRLReason.AA_COMPROMISE: "aACompromise",
-}
-_BY_RFC_NAME: Final = {name: code for code, name in _RFC_NAMES.items()}
-
-# BR 7.2.2 CRLReasons table (v2.2.6): the codes a BR CRL entry may carry. certificateHold (6) is in the
-# table only to be forbidden. unspecified (0) is expressed by omitting the reasonCode extension.
-BR_ALLOWED_CRL_REASONS: Final = frozenset(
-    {
-        CRLReason.UNSPECIFIED,
-        CRLReason.KEY_COMPROMISE,
-        CRLReason.AFFILIATION_CHANGED,
-        CRLReason.SUPERSEDED,
-        CRLReason.CESSATION_OF_OPERATION,
-        CRLReason.PRIVILEGE_WITHDRAWN,
-    }
-)
 
 R = RevocationReason
 

@@ -28,13 +28,13 @@ from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from ctwatch.evidence.revocation import CRLReason
 from ctwatch.policy.reasons import (
     SC061_SUBSCRIBER_24H_LAST_ITEM,
     SC061_SUBSCRIBER_ITEMS,
     SC6_SUBSCRIBER_5D_ITEMS,
     SC6_SUBSCRIBER_24H_ITEMS,
     SUBORDINATE_CA_ITEMS,
-    CRLReason,
     RevocationReason,
 )
 from ctwatch.rules import Citation

@@ -29,7 +29,7 @@ from typing import Any, Final
 import duckdb
 
 from ctwatch.evaluate.links import bug_link
-from ctwatch.sources.bugzilla import BugComment
+from ctwatch.evidence.bugzilla import BugComment
 from ctwatch.timeutil import utc_or_none
 from ctwatch.warehouse.observations import comment_fetches
 from ctwatch.warehouse.sqlfiles import query_dicts

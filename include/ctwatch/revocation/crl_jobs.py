@@ -29,8 +29,9 @@ import duckdb
 import requests
 
 from ctwatch import warehouse
+from ctwatch.evidence.crl import CrlFetch, CrlValidators
 from ctwatch.revocation.config import SourceLocations
-from ctwatch.sources.crl import CrlFetch, CrlValidators, fetch_crl
+from ctwatch.sources.crl import fetch_crl
 from ctwatch.warehouse import observations
 from ctwatch.warehouse.crl_archive import (
     archive_fetch,

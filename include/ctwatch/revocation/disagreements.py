@@ -6,7 +6,7 @@ Kinds: `crl_revoked_ccadb_not_revoked` (a CRL lists it, a later CCADB snapshot s
 channel — CRL, OCSP, crt.sh's CRL view — says revoked), `report_revoked_ca_channel_not` (CCADB or
 Mozilla's report says revoked, and ctwatch saw the CA's covering CRL or OCSP without the entry after
 the claimed time plus the publication allowance, while the certificate was valid: see
-ctwatch.revocation.evidence; it resolves once the channel lists it). Evaluated as of a time from
+ctwatch.revocation.settlement; it resolves once the channel lists it). Evaluated as of a time from
 what was observed by then; the same `as_of` twice changes nothing; a disagreement no longer found is
 resolved, never deleted.
 """
@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import duckdb
 
-from ctwatch.revocation.evidence import contradiction, load_evidence, publication_allowance
+from ctwatch.revocation.settlement import contradiction, load_evidence, publication_allowance
 from ctwatch.warehouse._db import row_count, transaction
 from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 

@@ -20,13 +20,15 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from ctwatch import warehouse
+from ctwatch.evidence.bugzilla import Bug, BugComment
+from ctwatch.evidence.ccadb import CcadbRecord, CcadbReport
+from ctwatch.evidence.revocation import RecordError, Snapshot, SourceName, StampKind, observation_stamp
 from ctwatch.revocation.config import SourceLocations
 from ctwatch.revocation.disagreements import DisagreementsStored, store_disagreements
-from ctwatch.revocation.model import RecordError, Snapshot, SourceName, StampKind, observation_stamp
 from ctwatch.sources import bugzilla, ccadb, crlset, crtsh, ocsp, onecrl
 from ctwatch.sources.http import FetchError, HttpClient, Politeness
 from ctwatch.warehouse import observations
-from ctwatch.warehouse.bug_mentions import CrtshCertificateId, is_crtsh_id, store_crtsh_ids
+from ctwatch.warehouse.crtsh_ids import CrtshCertificateId, is_crtsh_id, store_crtsh_ids
 from ctwatch.x509 import CertError, ParsedCert, analyse_bytes
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,7 @@ def _client(locations: SourceLocations, as_of: datetime | None) -> tuple[HttpCli
 
 def _store(
     warehouse_file: Path,
-    snapshots: Sequence[tuple[Snapshot, Sequence[ccadb.CcadbRecord]]],
+    snapshots: Sequence[tuple[Snapshot, Sequence[CcadbRecord]]],
     failures: Sequence[tuple[str, str, str, datetime]],
     summary: IngestSummary,
 ) -> IngestSummary:
@@ -84,7 +86,7 @@ def ingest_daily_lists(
 ) -> IngestSummary:
     """CCADB AllCertificateRecords, Mozilla's revoked intermediates, OneCRL and the CRLSet."""
     client, sent_as_of = _client(locations, as_of)
-    fetched: list[tuple[Snapshot, Sequence[ccadb.CcadbRecord]]] = []
+    fetched: list[tuple[Snapshot, Sequence[CcadbRecord]]] = []
     failures: list[tuple[str, str, str, datetime]] = []
 
     def run(source: SourceName, url: str, fetch: Callable[[datetime, StampKind], object]) -> None:
@@ -94,7 +96,7 @@ def ingest_daily_lists(
         except FetchError as exc:
             failures.append((str(source), url, str(exc), observed_at))
             return
-        if isinstance(result, ccadb.CcadbReport):
+        if isinstance(result, CcadbReport):
             fetched.append((result.snapshot, result.records))
         elif isinstance(result, Snapshot):
             fetched.append((result, ()))
@@ -135,10 +137,10 @@ def ingest_daily_lists(
 
 def import_ccadb_archive(warehouse_file: Path, folder: Path) -> IngestSummary:
     """Archived dated CCADB snapshots (`YYYY-MM-DD*.csv`), so backfills get dated bounds."""
-    fetched: list[tuple[Snapshot, Sequence[ccadb.CcadbRecord]]] = []
+    fetched: list[tuple[Snapshot, Sequence[CcadbRecord]]] = []
     failures: list[tuple[str, str, str, datetime]] = []
     for item in ccadb.archived_snapshots(folder):
-        if isinstance(item, ccadb.CcadbReport):
+        if isinstance(item, CcadbReport):
             fetched.append((item.snapshot, item.records))
         elif isinstance(item, Snapshot):
             fetched.append((item, ()))
@@ -174,7 +176,7 @@ def query_ocsp_for_open_findings(
     finally:
         con.close()
     client, sent_as_of = _client(locations, as_of)
-    fetched: list[tuple[Snapshot, Sequence[ccadb.CcadbRecord]]] = []
+    fetched: list[tuple[Snapshot, Sequence[CcadbRecord]]] = []
     try:
         for cert_der, ocsp_urls, issuer_ders in rows:
             cert = x509.load_der_x509_certificate(cert_der)
@@ -341,7 +343,7 @@ class BugzillaSummary:
 @dataclass(frozen=True, slots=True)
 class _CommentAnswer:
     bug_id: int
-    comments: list[bugzilla.BugComment]
+    comments: list[BugComment]
     errors: list[RecordError]
     fetched_at: datetime
     new_since: datetime | None
@@ -349,7 +351,7 @@ class _CommentAnswer:
 
 
 def _needs_comments(
-    bug: bugzilla.Bug, previous: observations.CommentFetch | None, linked_bug_ids: Collection[int]
+    bug: Bug, previous: observations.CommentFetch | None, linked_bug_ids: Collection[int]
 ) -> bool:
     """A revocation-delay bug or one a declared incident lists every run; another bug only to keep
     the comments of one fetched before (while it carried a tag) current when it changed: most

@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ctwatch.revocation.model import RecordError, parse_utc
+from ctwatch.evidence.bugzilla import Bug, BugComment
+from ctwatch.evidence.revocation import RecordError
 from ctwatch.sources.http import BodyError, HttpClient, join_url
-from ctwatch.timeutil import iso_z
+from ctwatch.timeutil import iso_z, parse_utc
 
 INCLUDE_FIELDS = (
     "id,summary,whiteboard,status,resolution,creation_time,last_change_time,product,component,"
@@ -31,36 +31,6 @@ COMMENT_FIELDS = "id,bug_id,count,creator,creation_time,is_private,text"
 _TAG = re.compile(r"\[([^\[\]]+)\]|(\S+)")
 _DELAY_TAG = re.compile(r"(?:.*-)?revocation-delay|delayed-revocation-.+", re.IGNORECASE)
 PAGE_SIZE = 500
-
-
-@dataclass(frozen=True, slots=True)
-class Bug:
-    bug_id: int
-    summary: str
-    whiteboard: str
-    product: str | None
-    component: str | None
-    status: str | None
-    resolution: str | None
-    assigned_to: str | None  # the assignee's login: for a CA-compliance bug, the CA's representative
-    creator: str | None  # the reporter's login
-    creation_time: datetime
-    last_change_time: datetime | None
-    revocation_delay_tags: tuple[str, ...]
-    ca_owner: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class BugComment:
-    comment_id: int  # unique across Bugzilla
-    bug_id: int
-    count: int  # the comment's number in its bug; 0 is the description the reporter filed
-    creator: str  # login of the author
-    creation_time: datetime
-    is_private: bool  # visible to insiders only: not a public update
-    # what the comment says (comment 0: the bug's description); "" where only the author and time
-    # were read back, as the update-rhythm report does
-    text: str = ""
 
 
 def revocation_delay_tags(whiteboard: str) -> tuple[str, ...]:

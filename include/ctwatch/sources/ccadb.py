@@ -16,11 +16,11 @@ import io
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from ctwatch.revocation.model import (
+from ctwatch.evidence.ccadb import CcadbRecord, CcadbReport
+from ctwatch.evidence.revocation import (
     RecordError,
     Sighting,
     SightingStatus,
@@ -44,41 +44,6 @@ _REASON_CODE = re.compile(r"\((\d+)\)|^(\d+)$")
 
 class ReportFormatError(ValueError):
     """The bytes are not the report asked for (missing columns, not CSV)."""
-
-
-@dataclass(frozen=True, slots=True)
-class CcadbRecord:
-    """One AllCertificateRecords row: the fields later verdicts need (trust scope, owner, parent)."""
-
-    der_sha256: str
-    salesforce_record_id: str | None
-    certificate_name: str | None
-    ca_owner: str | None
-    subordinate_ca_owner: str | None
-    parent_der_sha256: str | None
-    parent_salesforce_record_id: str | None
-    record_type: str | None
-    revocation_status: str | None
-    apple_status: str | None
-    chrome_status: str | None
-    microsoft_status: str | None
-    mozilla_status: str | None
-    root_status: str | None
-    trust_bits_for_root: str | None
-    derived_trust_bits: str | None
-    technically_constrained: bool | None
-    valid_from: date | None
-    valid_to: date | None
-    full_crl_urls: tuple[str, ...]
-    partitioned_crl_urls: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class CcadbReport:
-    """A parsed AllCertificateRecords snapshot: sightings of revocation status plus the full records."""
-
-    snapshot: Snapshot
-    records: tuple[CcadbRecord, ...]
 
 
 def _rows(body: bytes, required: tuple[str, ...]) -> tuple[str, list[str], Iterator[list[str]]]:

@@ -15,46 +15,18 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+
+from ctwatch.evidence.crl import CrlFetch, CrlValidators
 
 AS_OF_HEADER = "X-Ctwatch-As-Of"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 DEFAULT_TIMEOUT_S = 60.0
 CHUNK_BYTES = 1 << 20
 USER_AGENT = "ctwatch-crl-fetcher"
-
-
-@dataclass(frozen=True, slots=True)
-class CrlValidators:
-    """HTTP validators of the version fetched before, for a conditional GET."""
-
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class CrlFetch:
-    """One fetch attempt and what it observed."""
-
-    url: str
-    observed_at: datetime  # real arrival time, or the as-of the request carried
-    stamped_with_as_of: bool
-    http_status: int | None  # None when no HTTP answer came
-    not_modified: bool  # 304: the version fetched before is still served
-    path: Path | None  # staged body (None on 304 or error)
-    size_bytes: int
-    sha256: str | None
-    etag: str | None
-    last_modified: str | None
-    error: str | None
-
-    @property
-    def validators(self) -> CrlValidators:
-        return CrlValidators(self.etag, self.last_modified)
 
 
 def _now() -> datetime:

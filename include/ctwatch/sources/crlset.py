@@ -19,7 +19,7 @@ import zipfile
 from dataclasses import dataclass
 from datetime import datetime
 
-from ctwatch.revocation.model import (
+from ctwatch.evidence.revocation import (
     RecordError,
     Sighting,
     SightingStatus,

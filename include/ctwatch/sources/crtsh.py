@@ -24,19 +24,19 @@ from datetime import date, datetime
 from importlib import resources
 from typing import Any
 
-from ctwatch.revocation.model import (
+from ctwatch.evidence.revocation import (
     RecordError,
     Sighting,
     SightingStatus,
     Snapshot,
     SourceName,
     StampKind,
-    parse_utc,
     reason_name,
     serial_hex_from_signed,
     sha256_hex,
 )
 from ctwatch.sources.http import BodyError, HttpClient
+from ctwatch.timeutil import parse_utc
 
 OBSERVER = "crtsh"
 RESULT_LIMIT = 10_000

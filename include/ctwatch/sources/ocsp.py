@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, paddin
 from cryptography.x509 import ocsp
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from ctwatch.revocation.model import (
+from ctwatch.evidence.revocation import (
     RecordError,
     Sighting,
     SightingStatus,

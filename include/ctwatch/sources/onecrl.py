@@ -13,18 +13,18 @@ import binascii
 import json
 from datetime import UTC, datetime
 
-from ctwatch.revocation.model import (
+from ctwatch.evidence.revocation import (
     RecordError,
     Sighting,
     SightingStatus,
     Snapshot,
     SourceName,
     StampKind,
-    parse_utc,
     serial_hex_from_signed,
     sha256_hex,
 )
 from ctwatch.sources.http import BodyError, HttpClient
+from ctwatch.timeutil import parse_utc
 
 OBSERVER = "onecrl"
 

@@ -24,9 +24,9 @@ import duckdb
 
 from ctwatch.crl import CrlEntry, CrlFinding, Severity, scan_crl
 from ctwatch.crl.reader import CrlHeader, CrlTrailer
-from ctwatch.policy.reasons import CRLReason
+from ctwatch.evidence.crl import CrlFetch, CrlValidators
+from ctwatch.evidence.revocation import CRLReason
 from ctwatch.policy.windows import SUBORDINATE_CA_PUBLICATION
-from ctwatch.sources.crl import CrlFetch, CrlValidators
 from ctwatch.warehouse._db import transaction
 from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 from ctwatch.x509 import ParsedCert

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ctwatch.revocation.model import RecordError
+from ctwatch.evidence.revocation import RecordError
 from ctwatch.timeutil import utc_or_none
 from ctwatch.warehouse._db import row_count, transaction
 from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
 if TYPE_CHECKING:
-    from ctwatch.revocation.model import Snapshot
-    from ctwatch.sources.bugzilla import Bug, BugComment
-    from ctwatch.sources.ccadb import CcadbRecord
+    from ctwatch.evidence.bugzilla import Bug, BugComment
+    from ctwatch.evidence.ccadb import CcadbRecord
+    from ctwatch.evidence.revocation import Snapshot
     from ctwatch.warehouse.crl_archive import ArchiveFinding
 
 

@@ -1,4 +1,5 @@
-"""What every revocation source produces: a snapshot (one fetch or import, stamped) of sightings."""
+"""What every revocation source produces: a snapshot (one fetch or import, stamped) of sightings,
+and the RFC 5280 CRLReason vocabulary they speak."""
 
 from __future__ import annotations
 
@@ -7,9 +8,48 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
+from typing import Final
 
-from ctwatch.policy.reasons import CRLReason
+
+class CRLReason(IntEnum):
+    """RFC 5280 §5.3.1 CRLReason codes (7 is unused)."""
+
+    UNSPECIFIED = 0
+    KEY_COMPROMISE = 1
+    CA_COMPROMISE = 2
+    AFFILIATION_CHANGED = 3
+    SUPERSEDED = 4
+    CESSATION_OF_OPERATION = 5
+    CERTIFICATE_HOLD = 6
+    REMOVE_FROM_CRL = 8
+    PRIVILEGE_WITHDRAWN = 9
+    AA_COMPROMISE = 10
+
+    @property
+    def rfc_name(self) -> str:
+        """The ASN.1 name, e.g. "keyCompromise"."""
+        return _RFC_NAMES[self]
+
+    @classmethod
+    def from_rfc_name(cls, name: str) -> CRLReason:
+        """The code for an ASN.1 name such as "cACompromise"; KeyError when unknown."""
+        return _BY_RFC_NAME[name]
+
+
+_RFC_NAMES: Final = {
+    CRLReason.UNSPECIFIED: "unspecified",
+    CRLReason.KEY_COMPROMISE: "keyCompromise",
+    CRLReason.CA_COMPROMISE: "cACompromise",
+    CRLReason.AFFILIATION_CHANGED: "affiliationChanged",
+    CRLReason.SUPERSEDED: "superseded",
+    CRLReason.CESSATION_OF_OPERATION: "cessationOfOperation",
+    CRLReason.CERTIFICATE_HOLD: "certificateHold",
+    CRLReason.REMOVE_FROM_CRL: "removeFromCRL",
+    CRLReason.PRIVILEGE_WITHDRAWN: "privilegeWithdrawn",
+    CRLReason.AA_COMPROMISE: "aACompromise",
+}
+_BY_RFC_NAME: Final = {name: code for code, name in _RFC_NAMES.items()}
 
 
 class SourceName(StrEnum):
@@ -135,12 +175,3 @@ def reason_name(code: int | None) -> str | None:
         return CRLReason(code).rfc_name
     except ValueError:
         return f"code:{code}"
-
-
-def parse_utc(text: str) -> datetime:
-    """An ISO 8601 time or date; no zone means UTC, a date means 00:00 UTC. Raises ValueError."""
-    stripped = text.strip()
-    if stripped.endswith("Z"):
-        stripped = stripped[:-1] + "+00:00"
-    moment = datetime.fromisoformat(stripped)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -25,8 +25,8 @@ from typing import Any, Final
 
 import duckdb
 
+from ctwatch.evidence.revocation import reason_name
 from ctwatch.policy.windows import SUBORDINATE_CA_PUBLICATION
-from ctwatch.revocation.model import reason_name
 from ctwatch.timeutil import iso_z, utc_or_none
 from ctwatch.warehouse.sqlfiles import query_dicts
 
