@@ -15,6 +15,14 @@ def parse_utc(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def require_aware(value: datetime, name: str) -> datetime:
+    """`value` itself; ValueError naming it when it carries no time zone (every time ctwatch computes
+    with is an instant, and a naive one would silently mean local time)."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be timezone-aware, got {value.isoformat()}")
+    return value
+
+
 def iso_z(moment: datetime) -> str:
     """An instant as ctwatch writes it in words and evidence: ISO 8601 in UTC to the second, e.g.
     2020-07-08T00:00:00Z."""
@@ -32,10 +40,8 @@ def holds_midnight_utc(start: datetime, end: datetime) -> bool:
     The daily revocation lists run only in a data interval that holds one, whatever its length.
     Both ends must be timezone-aware (other zones are converted to UTC) and end must not precede start.
     """
-    for label, value in (("start", start), ("end", end)):
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"interval {label} must be timezone-aware, got naive {value.isoformat()}")
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    start = require_aware(start, "interval start").astimezone(UTC)
+    end = require_aware(end, "interval end").astimezone(UTC)
     if end < start:
         raise ValueError(f"interval ends before it starts: [{start.isoformat()}, {end.isoformat()})")
     first_midnight = datetime.combine(start.date(), time(), tzinfo=UTC)
