@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
-from ctwatch.evaluate import jobs
+from ctwatch.evaluate import task as compliance_task
 from ctwatch.timeutil import parse_utc
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of
@@ -37,7 +37,9 @@ def evaluate_compliance() -> None:
     @task(pool=WAREHOUSE_POOL)
     def evaluate() -> dict[str, int]:
         as_of = run_as_of(get_current_context())
-        summary = jobs.evaluate_compliance(warehouse_path(), as_of, config_file=evaluation_config_file())
+        summary = compliance_task.evaluate_compliance(
+            warehouse_path(), as_of, config_file=evaluation_config_file()
+        )
         return {
             "incidents": summary.incidents,
             "verdicts": summary.verdicts,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,6 @@ from ctwatch.warehouse import observations
 from tests.crl.factory import Ca
 from tests.evaluate.conftest import World, revoked, root_ca, utc
 
-CONFIG = b"""
-[[incidents]]
-id = "ocsp-eku-2020"
-rule = "e_ca_ocsp_signing_eku_without_nocheck"
-clock_start = 2020-07-01T00:00:00Z
-clock_source = "public disclosure (m.d.s.p, Ryan Sleevi)"
-window_kind = "subordinate_ca"
-reason = "not_issued_per_requirements"
-trust_scope = "root_store"
-"""
 RULE = "e_ca_ocsp_signing_eku_without_nocheck"
 OWNER = "SECOM Trust Systems"
 INCIDENT_ID = f"ocsp-eku-2020:{OWNER}"
@@ -130,8 +121,10 @@ def _bugzilla(con: Any) -> None:
 
 @pytest.fixture
 def config_file(tmp_path: Path) -> Path:
+    """The packaged declaration of the July 2020 incident, with the CA's planned date for OVERDUE."""
     path = tmp_path / "incidents.toml"
-    path.write_bytes(CONFIG + f'planned_revocations = {{ "{OVERDUE}" = 2021-03-09 }}\n'.encode())
+    packaged = resources.files("ctwatch.evaluate").joinpath("incidents.toml").read_text()
+    path.write_text(packaged + f'planned_revocations = {{ "{OVERDUE}" = 2021-03-09 }}\n')
     return path
 
 

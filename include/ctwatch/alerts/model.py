@@ -13,6 +13,8 @@ from enum import StrEnum
 
 import msgspec
 
+from ctwatch.timeutil import require_aware
+
 # An evaluation whose as-of is more than this before the real time replays the past (a backfill):
 # its alerts are historical. An hourly run that the scheduler caught up a few hours late is still live.
 HISTORICAL_AFTER = timedelta(days=1)
@@ -49,8 +51,8 @@ class AlertFacts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     def __post_init__(self) -> None:
         for name in ("deadline", "clock_started_at"):
             value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise ValueError(f"AlertFacts.{name} must be timezone-aware")
+            if value is not None:
+                require_aware(value, f"AlertFacts.{name}")
 
 
 class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -70,8 +72,7 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
             raise ValueError(f"incident_id must be non-empty and free of '|': {self.incident_id!r}")
         if self.der_sha256 is not None and not _SHA256_HEX.fullmatch(self.der_sha256):
             raise ValueError(f"der_sha256 must be 64 lower-case hex digits: {self.der_sha256!r}")
-        if self.occurred_at.tzinfo is None:
-            raise ValueError("occurred_at must be timezone-aware")
+        require_aware(self.occurred_at, "occurred_at")
         weekly = self.transition is Transition.STILL_OVERDUE
         if weekly != (self.overdue_week is not None):
             raise ValueError("overdue_week is required for still_overdue and only for it")
@@ -96,8 +97,8 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
 
 def is_historical(as_of: datetime, now: datetime, *, after: timedelta = HISTORICAL_AFTER) -> bool:
     """Whether an evaluation as of `as_of`, run at the real time `now`, replays the past."""
-    if as_of.tzinfo is None or now.tzinfo is None:
-        raise ValueError("as_of and now must be timezone-aware")
+    require_aware(as_of, "as_of")
+    require_aware(now, "now")
     return as_of < now - after
 
 
@@ -106,8 +107,8 @@ def overdue_week_at(deadline: datetime, as_of: datetime) -> int | None:
 
     None before the first full week has passed: deadline_breached covers the first 7 days.
     """
-    if as_of.tzinfo is None or deadline.tzinfo is None:
-        raise ValueError("deadline and as_of must be timezone-aware")
+    require_aware(deadline, "deadline")
+    require_aware(as_of, "as_of")
     weeks = (as_of - deadline) // timedelta(days=7)
     return weeks if weeks >= 1 else None
 

@@ -14,6 +14,7 @@ from datetime import datetime
 import duckdb
 
 from ctwatch.alerts.model import AlertEvent, decode_event, encode_event
+from ctwatch.timeutil import require_aware
 from ctwatch.warehouse import load_sql
 
 REPLAY_CHANNEL = "replay"  # where historical alerts go; live channels never see them
@@ -90,7 +91,7 @@ def mark_sent(
     con: duckdb.DuckDBPyConnection, key: str, channel: str, sent_at: datetime, response_summary: str
 ) -> None:
     """Record that `channel` accepted alert `key` (final: it is never due on that channel again)."""
-    _require_aware(sent_at)
+    require_aware(sent_at, "sent_at")
     con.execute(
         load_sql("alerts/mark_sent"),
         {"alert_key": key, "channel": channel, "sent_at": sent_at, "response_summary": response_summary},
@@ -101,14 +102,9 @@ def mark_failed(
     con: duckdb.DuckDBPyConnection, key: str, channel: str, failed_at: datetime, error: str
 ) -> int | None:
     """Count a failed attempt; return the attempts so far, or None if the delivery was already sent."""
-    _require_aware(failed_at)
+    require_aware(failed_at, "failed_at")
     row = con.execute(
         load_sql("alerts/mark_failed"),
         {"alert_key": key, "channel": channel, "failed_at": failed_at, "error": error[:MAX_ERROR_CHARS]},
     ).fetchone()
     return None if row is None else int(row[0])
-
-
-def _require_aware(value: datetime) -> None:
-    if value.tzinfo is None:
-        raise ValueError("times must be timezone-aware")

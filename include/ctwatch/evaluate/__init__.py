@@ -53,6 +53,7 @@ from ctwatch.evaluate.store import (
     save,
 )
 from ctwatch.evaluate.verdict import Basis, Status
+from ctwatch.timeutil import require_aware
 
 
 def evaluate(
@@ -67,8 +68,7 @@ def evaluate(
     `now` is the real time, only to mark alerts of a replayed past as historical (default: the
     wall clock); nothing else depends on it.
     """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     config = config or load_config()
     load_key_destructions(con, config)
     assessment = assess(con, as_of, config)

@@ -18,11 +18,12 @@ from ctwatch import rules
 from ctwatch.evaluate.certs import CertInfo, load_certificates
 from ctwatch.evaluate.clock import Clock, automatic_bug_ids, start_clock
 from ctwatch.evaluate.config import KEY_DESTRUCTION_RULES, DeclaredIncident, EvaluationConfig, TrustScope
+from ctwatch.evaluate.judgement import judge, unjudged
 from ctwatch.evaluate.key_groups import key_groups
 from ctwatch.evaluate.mentions import certificate_mentions
 from ctwatch.evaluate.model import Assessment, Disagreement, Incident, IncidentStatus, KeyGroupState, Verdict
 from ctwatch.evaluate.scope import NO_CCADB_OWNER, Ccadb, Scope
-from ctwatch.evaluate.verdict import Basis, Status, format_delay, judge, unjudged
+from ctwatch.evaluate.verdict import Basis, Status, format_delay
 from ctwatch.policy import RevocationReason, WindowAnswer, WindowKind, revocation_window
 from ctwatch.revocation.settlement import CertificateEvidence, load_evidence
 from ctwatch.timeutil import utc_or_none

@@ -34,6 +34,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -61,9 +62,9 @@ class ConfigError(ValueError):
     """The configuration file is malformed; the message names the entry."""
 
 
-class TrustScope:
-    ANY: Final = "any"
-    ROOT_STORE: Final = "root_store"
+class TrustScope(StrEnum):
+    ANY = "any"
+    ROOT_STORE = "root_store"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ class DeclaredIncident:
     clock_source: str
     window_kind: WindowKind | None  # None: each certificate's own kind decides
     reason: RevocationReason | None
-    trust_scope: str
+    trust_scope: TrustScope
     bug_ids: tuple[int, ...]
     key_destruction_required: bool
     planned_revocations: Mapping[str, datetime] = field(default_factory=dict)
@@ -177,9 +178,10 @@ def _incident(table: Mapping[str, Any], where: str) -> DeclaredIncident:
         reason = RevocationReason(reason_text) if reason_text is not None else None
     except ValueError as exc:
         raise ConfigError(f"{where}: {exc}") from None
-    trust_scope = table.get("trust_scope", TrustScope.ANY)
-    if trust_scope not in (TrustScope.ANY, TrustScope.ROOT_STORE):
-        raise ConfigError(f"{where}: trust_scope must be 'any' or 'root_store'")
+    try:
+        trust_scope = TrustScope(table.get("trust_scope", TrustScope.ANY))
+    except ValueError:
+        raise ConfigError(f"{where}: trust_scope must be 'any' or 'root_store'") from None
     bugs = table.get("bugs", [])
     if not isinstance(bugs, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in bugs):
         raise ConfigError(f"{where}: bugs must be a list of bug numbers")

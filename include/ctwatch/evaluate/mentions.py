@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import duckdb
 
 from ctwatch.sources.bug_mentions import comparable, issuer_label, named_identifiers, names_issuer
+from ctwatch.timeutil import require_aware
 from ctwatch.warehouse.sqlfiles import query_dicts
 
 # the order a mention is preferred in when two are equally early
@@ -53,8 +54,7 @@ def certificate_mentions(
     SHA-256 names a certificate whether or not it is stored; a crt.sh ID or a serial + issuer name
     only a stored one.
     """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     wanted = set(der_sha256)
     if not bug_ids or not wanted:
         return []

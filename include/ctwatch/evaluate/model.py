@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from ctwatch.evaluate.verdict import Basis, Status
 
 
-class IncidentStatus:
+class IncidentStatus(StrEnum):
     CLOCK_NOT_STARTED = "clock_not_started"
     NO_WINDOW = "no_br_window"  # the clock started, but the BRs set no revocation window for it
     OPEN = "open"
@@ -38,7 +39,7 @@ class Incident:
     key_destruction_required: bool
     certificates: int
     key_groups: int
-    status: str  # IncidentStatus
+    status: IncidentStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +80,7 @@ class Verdict:
     root_program_actions: tuple[str, ...]  # OneCRL / CRLSet blocks: beside the verdict, never settling
 
 
-class KeyGroupState:
+class KeyGroupState(StrEnum):
     OPEN = "open"
     AWAITING_KEY_DESTRUCTION = "revoked_awaiting_key_destruction"
     CLOSED = "closed"
@@ -100,7 +101,7 @@ class KeyGroupStatus:
     key_destroyed_at: datetime | None
     key_destruction_auditor: str | None
     key_destruction_link: str | None
-    status: str  # KeyGroupState
+    status: KeyGroupState
     earliest_deadline: datetime | None  # of the members with a revocation clock
     closed_at: datetime | None  # latest member revocation or expiry, and the key destruction if required
     closure_delay: timedelta | None  # closed_at - earliest_deadline (negative: closed before it)

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from ctwatch.evaluate.model import Incident, KeyGroupStatus, Verdict
+from ctwatch.evaluate.model import Incident, IncidentStatus, KeyGroupState, KeyGroupStatus, Verdict
 from ctwatch.evaluate.verdict import Basis, Status
 from ctwatch.timeutil import utc_or_none
 from ctwatch.warehouse import load_sql, query_dicts
@@ -51,7 +51,7 @@ def incidents(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[Incident]
             key_destruction_required=r["key_destruction_required"],
             certificates=r["certificates"],
             key_groups=r["key_groups"],
-            status=r["status"],
+            status=IncidentStatus(r["status"]),
         )
         for r in _rows(con, "select_incidents", as_of)
     ]
@@ -119,7 +119,7 @@ def key_group_status(
             key_destroyed_at=utc_or_none(r["key_destroyed_at"]),
             key_destruction_auditor=r["key_destruction_auditor"],
             key_destruction_link=r["key_destruction_link"],
-            status=r["status"],
+            status=KeyGroupState(r["status"]),
             earliest_deadline=utc_or_none(r["earliest_deadline"]),
             closed_at=utc_or_none(r["closed_at"]),
             closure_delay=_delay(r["closure_delay_s"]),

@@ -14,6 +14,7 @@ from ctwatch.evaluate.config import EvaluationConfig, KeyDestruction
 from ctwatch.evaluate.model import Assessment, Incident, Verdict
 from ctwatch.evaluate.verdict import Status
 from ctwatch.revocation.disagreements import DISAGREEMENT_WORDS
+from ctwatch.timeutil import require_aware
 from ctwatch.warehouse import load_sql, transaction
 
 DEADLINE_WARNING = timedelta(hours=24)
@@ -52,8 +53,8 @@ def record_problem_report(
 ) -> None:
     """Record a certificate problem report ctwatch staff sent: it can start an incident's clock at
     `sent_at`, for evaluations as of `recorded_at` (when ctwatch learnt of it) and later."""
-    if sent_at.tzinfo is None or recorded_at.tzinfo is None:
-        raise ValueError("sent_at and recorded_at must be timezone-aware")
+    require_aware(sent_at, "sent_at")
+    require_aware(recorded_at, "recorded_at")
     con.execute(
         load_sql("evaluate/record_problem_report"),
         {

@@ -1,8 +1,7 @@
 """The CCADB incident-report appendix (Incident Reporting Guidelines v3.2) for one incident.
 
 Columns and order are the IRG's, then ours on the right (the IRG allows extra columns only
-there). "Is revoked?" per verdict status (issue 7 wording; the two statuses it leaves open are
-decided here):
+there). "Is revoked?" per verdict status (the IRG names the values, not which status takes which):
 
 | status                 | Is revoked? | Revocation date                 |
 |------------------------|-------------|---------------------------------|

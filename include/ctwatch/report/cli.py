@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ctwatch.evaluate import ConfigError
-from ctwatch.report.jobs import write_reports
+from ctwatch.report.writer import write_reports
 from ctwatch.timeutil import parse_utc
 from ctwatch.warehouse.errors import WarehouseError
 

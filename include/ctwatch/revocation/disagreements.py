@@ -21,6 +21,7 @@ from typing import Any, Final
 import duckdb
 
 from ctwatch.revocation.settlement import contradiction, load_evidence, publication_allowance
+from ctwatch.timeutil import require_aware
 from ctwatch.warehouse._db import row_count, transaction
 from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
@@ -60,8 +61,7 @@ def _iso(value: object) -> object:
 def find_disagreements(con: duckdb.DuckDBPyConnection, as_of: datetime) -> list[Disagreement]:
     """Every disagreement visible from observations made by `as_of`, one per (kind, certificate),
     keeping the earliest revoked-side observation when several sources say revoked."""
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     cursor = con.execute(load_sql("sources/disagreements"), {"as_of": as_of})
     names = [d[0] for d in cursor.description]
     found: dict[tuple[str, str], Disagreement] = {}
@@ -145,5 +145,5 @@ def store_disagreements(con: duckdb.DuckDBPyConnection, as_of: datetime) -> Disa
 
 
 def _open_count(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM revocation_disagreements").fetchone()
+    row = con.execute(load_sql("sources/count_disagreements")).fetchone()
     return int(row[0]) if row else 0

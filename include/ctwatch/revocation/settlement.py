@@ -27,7 +27,7 @@ import duckdb
 
 from ctwatch.evidence.revocation import reason_name
 from ctwatch.policy.windows import SUBORDINATE_CA_PUBLICATION
-from ctwatch.timeutil import iso_z, utc_or_none
+from ctwatch.timeutil import iso_z, require_aware, utc_or_none
 from ctwatch.warehouse.sqlfiles import query_dicts
 
 CERTIFICATE_HOLD: Final = "certificateHold"
@@ -306,8 +306,7 @@ def load_evidence(
 ) -> dict[str, CertificateEvidence]:
     """The revocation evidence of these certificates known by `as_of` (every certificate gets an
     entry, empty when nothing is known)."""
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     wanted = sorted(set(der_sha256))
     builders = {der: _Builder() for der in wanted}
     params = {"der_sha256": wanted, "as_of": as_of}

@@ -48,6 +48,7 @@ from ctwatch.report.bugs import linked_bugs
 from ctwatch.report.markdown import ReportInputs, incident_markdown, when
 from ctwatch.report.plots import delay_distribution_png, revocation_progress_png
 from ctwatch.report.progress import counts, delays, monthly_progress, progress_csv
+from ctwatch.timeutil import require_aware
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +199,7 @@ def write_reports(
     `config_file`: the evaluator's configuration (default: packaged), read for the bugs a declared
     incident links.
     """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     config = load_config(config_file)
     con = warehouse.connect(warehouse_file, read_only=True)
     try:
