@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -22,7 +22,6 @@ from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsag
 from ctwatch.sim.scenario import CaSpec, Scenario, slugify
 
 _CURVE_ORDER_P256 = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
-_ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 _DV_POLICY = x509.ObjectIdentifier("2.23.140.1.2.1")
 
 # Sentinels written into template leaves and found again in the DER; patched values have the same length.
@@ -88,7 +87,7 @@ def _hosts(scenario: Scenario, ca: CaSpec) -> tuple[str, str, str]:
     )
 
 
-def _name(scenario: Scenario, ca: CaSpec) -> x509.Name:
+def _name(ca: CaSpec) -> x509.Name:
     return x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "XX"),
@@ -138,8 +137,12 @@ class Hierarchy:
             self._keys[key_group] = derive_key(self.seed, f"ca/{key_group}")
         return self._keys[key_group]
 
-    def key_group_of(self, ca_id: str) -> str:
-        return self.certs[ca_id].key_group
+    def not_before(self, cert: CaCert) -> datetime:
+        """The notBefore of a CA certificate: its spec's, or the date of its re-issue."""
+        if cert.reissue_of is None:
+            return cert.spec.not_before
+        number = int(cert.cert_id.rsplit(".r", 1)[1])
+        return self.scenario.ca(cert.reissue_of).reissued_at[number - 1]
 
     def _add(self, spec: CaSpec) -> None:
         key_group = spec.cross_of or spec.id
@@ -161,8 +164,8 @@ class Hierarchy:
         signer = self.key(self.certs[spec.parent].key_group if spec.parent else spec.id)
         builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(self.scenario, subject_spec))
-            .issuer_name(_name(self.scenario, self._subject_spec_of(issuer_spec)))
+            .subject_name(_name(subject_spec))
+            .issuer_name(_name(self._subject_spec_of(issuer_spec)))
             .public_key(public_key)
             .serial_number(_serial(self.seed, cert_id))
             .not_valid_before(not_before)
@@ -222,7 +225,7 @@ class Hierarchy:
         builder = (
             x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
-            .issuer_name(_name(self.scenario, issuer.spec))
+            .issuer_name(_name(issuer.spec))
             .public_key(leaf_key.public_key())
             .serial_number(int.from_bytes(SERIAL_SENTINEL, "big"))
             .not_valid_before(NOT_BEFORE_SENTINEL)
@@ -252,7 +255,3 @@ class Hierarchy:
     def issuer_key_hash(self, issuer_cert_id: str) -> bytes:
         """SHA-256 of the issuer's SubjectPublicKeyInfo (RFC 6962 PreCert.issuer_key_hash)."""
         return hashlib.sha256(spki_der(self.key(self.certs[issuer_cert_id].key_group))).digest()
-
-
-def leaf_not_after(not_before: datetime, validity_days: int) -> datetime:
-    return not_before + timedelta(days=validity_days)

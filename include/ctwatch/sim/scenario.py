@@ -1,4 +1,8 @@
-"""Scenario files: one TOML file describes the simulated world (format in scenario.md)."""
+"""Scenario files: one TOML file describes the simulated world (format in scenario.md).
+
+This module reads the CA hierarchy, the CT logs and their faults; the revocation tables stay in
+`Scenario.extra` for revocation_tables.py.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,27 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from ctwatch.sim.faults import FAULT_ENDPOINTS, Fault, FaultKind
+
+# Fault and FaultKind are part of a scenario's vocabulary (`[[logs.faults]]`): tests build them from here.
+__all__ = [
+    "CaSpec",
+    "Fault",
+    "FaultKind",
+    "LogKind",
+    "LogSpec",
+    "Owner",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "optional_time",
+    "parse_fault",
+    "parse_scenario",
+    "required",
+    "slugify",
+    "to_time",
+]
+
 
 class ScenarioError(ValueError):
     """A scenario file that cannot describe a world; the message names the offending item."""
@@ -19,55 +44,6 @@ class ScenarioError(ValueError):
 class LogKind(StrEnum):
     RFC6962 = "rfc6962"
     STATIC = "static"
-
-
-class FaultKind(StrEnum):
-    RATE_LIMIT = "rate_limit"  # 429 with Retry-After
-    SERVER_ERROR = "server_error"  # a 5xx status
-    SHORT_BATCH = "short_batch"  # get-entries returns at most `entries` entries
-    TRUNCATED_JSON = "truncated_json"  # 200 with the body cut in half
-    CORRUPT_DER = "corrupt_der"  # the first certificate of the answer is not DER
-    BAD_STH_SIGNATURE = "bad_sth_signature"  # tree head / checkpoint signature does not verify
-    INCONSISTENT_TREE = "inconsistent_tree"  # a validly signed head of a forked tree, and its proofs
-
-
-# Endpoint names used by fault filters and request counters.
-RFC6962_ENDPOINTS = ("get-sth", "get-sth-consistency", "get-proof-by-hash", "get-entries", "get-roots")
-STATIC_ENDPOINTS = ("checkpoint", "tile", "data-tile", "issuer")
-# Revocation services (`[[service_faults]]`): each is one endpoint named like the service.
-SERVICE_ENDPOINTS = ("crl", "ocsp", "ccadb", "onecrl", "crlset", "crtsh", "bugzilla")
-FAULT_ENDPOINTS: dict[FaultKind, frozenset[str]] = {
-    FaultKind.RATE_LIMIT: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS + SERVICE_ENDPOINTS),
-    FaultKind.SERVER_ERROR: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS + SERVICE_ENDPOINTS),
-    FaultKind.TRUNCATED_JSON: frozenset(RFC6962_ENDPOINTS + SERVICE_ENDPOINTS),  # any body cut in half
-    FaultKind.SHORT_BATCH: frozenset({"get-entries"}),
-    FaultKind.CORRUPT_DER: frozenset({"get-entries", "data-tile"}),
-    FaultKind.BAD_STH_SIGNATURE: frozenset({"get-sth", "checkpoint"}),
-    FaultKind.INCONSISTENT_TREE: frozenset({"get-sth", "checkpoint", "get-sth-consistency"}),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Fault:
-    """A deterministic fault: it fires on the first `first` matching requests and on every
-    `every`-th one (counted per fault from 1), so a test knows exactly which request fails."""
-
-    kind: FaultKind
-    first: int = 0
-    every: int = 0
-    endpoints: frozenset[str] = frozenset()  # empty: every endpoint the kind applies to
-    retry_after_s: int = 1
-    status: int = 503
-    entries: int = 1  # short_batch: entries returned at most
-
-    def applies_to(self, endpoint: str) -> bool:
-        if endpoint not in FAULT_ENDPOINTS[self.kind]:
-            return False
-        return not self.endpoints or endpoint in self.endpoints
-
-    def fires(self, count: int) -> bool:
-        """Whether the `count`-th matching request (1-based) is hit."""
-        return count <= self.first or (self.every > 0 and count % self.every == 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +113,7 @@ class Scenario:
     cas: tuple[CaSpec, ...]  # roots, cross-signs, intermediates in file order; issuers moved first
     logs: tuple[LogSpec, ...]
     source_sha256: str  # of the file's bytes: the world cache key with the seed
-    extra: dict[str, Any] = field(default_factory=dict)  # tables for later simulators (crl, ocsp, ...)
+    extra: dict[str, Any] = field(default_factory=dict)  # the other tables: revocations, test expectations
 
     def owner(self, name: str) -> Owner:
         for owner in self.owners:
@@ -169,7 +145,7 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "owner"
 
 
-def _time(value: object, where: str) -> datetime:
+def to_time(value: object, where: str) -> datetime:
     if isinstance(value, datetime):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     if isinstance(value, date):
@@ -177,11 +153,11 @@ def _time(value: object, where: str) -> datetime:
     raise ScenarioError(f"{where}: expected a TOML date or date-time, got {value!r}")
 
 
-def _opt_time(value: object, where: str) -> datetime | None:
-    return None if value is None else _time(value, where)
+def optional_time(value: object, where: str) -> datetime | None:
+    return None if value is None else to_time(value, where)
 
 
-def _require(table: dict[str, Any], key: str, where: str) -> Any:
+def required(table: dict[str, Any], key: str, where: str) -> Any:
     if key not in table:
         raise ScenarioError(f"{where}: missing {key!r}")
     return table[key]
@@ -189,7 +165,7 @@ def _require(table: dict[str, Any], key: str, where: str) -> Any:
 
 def parse_fault(table: dict[str, Any], where: str) -> Fault:
     try:
-        kind = FaultKind(_require(table, "kind", where))
+        kind = FaultKind(required(table, "kind", where))
     except ValueError as exc:
         raise ScenarioError(f"{where}: unknown fault kind {table.get('kind')!r}") from exc
     endpoints = frozenset(table.get("endpoints", ()))
@@ -219,7 +195,7 @@ def _ca_specs(doc: dict[str, Any]) -> list[CaSpec]:
     for kind in ("roots", "cross_signs", "intermediates"):
         for pos, table in enumerate(doc.get(kind, [])):
             where = f"{kind}[{pos}]"
-            base_id = str(_require(table, "id", where))
+            base_id = str(required(table, "id", where))
             if kind == "cross_signs":
                 misplaced = [key for key in _NOT_IN_CROSS_SIGNS if key in table]
                 if misplaced:
@@ -231,26 +207,26 @@ def _ca_specs(doc: dict[str, Any]) -> list[CaSpec]:
                 ca_id = base_id if count == 1 else f"{base_id}-{number}"
                 cn = str(table.get("common_name", base_id))
                 common_name = cn if count == 1 else f"{cn} {number}"
-                parent = None if kind == "roots" else str(_require(table, "issuer", where))
-                cross_of = str(_require(table, "subject", where)) if kind == "cross_signs" else None
+                parent = None if kind == "roots" else str(required(table, "issuer", where))
+                cross_of = str(required(table, "subject", where)) if kind == "cross_signs" else None
                 specs.append(
                     CaSpec(
                         id=ca_id,
-                        owner=str(_require(table, "owner", where)),
+                        owner=str(required(table, "owner", where)),
                         subordinate_owner=table.get("subordinate_owner"),
                         common_name=common_name,
                         parent=parent,
-                        not_before=_time(_require(table, "not_before", where), where),
-                        not_after=_time(_require(table, "not_after", where), where),
+                        not_before=to_time(required(table, "not_before", where), where),
+                        not_after=to_time(required(table, "not_after", where), where),
                         ocsp_signing=bool(table.get("ocsp_signing", False)),
                         ocsp_nocheck=bool(table.get("ocsp_nocheck", False)),
                         permitted_dns=tuple(table.get("permitted_dns", ())),
-                        reissued_at=tuple(_time(t, where) for t in table.get("reissued_at", ())),
+                        reissued_at=tuple(to_time(t, where) for t in table.get("reissued_at", ())),
                         cross_of=cross_of,
                         leaves=int(table.get("leaves", 0)),
                         precerts=int(table.get("precerts", 0)),
                         logs=tuple(table.get("logs", ())),
-                        leaves_from=_opt_time(table.get("leaves_from"), f"{where}.leaves_from"),
+                        leaves_from=optional_time(table.get("leaves_from"), f"{where}.leaves_from"),
                     )
                 )
     return specs
@@ -312,11 +288,11 @@ def _log_specs(doc: dict[str, Any]) -> list[LogSpec]:
             raise ScenarioError(f"{where}: present_sth must be 'last_entry' or 'now'")
         logs.append(
             LogSpec(
-                name=str(_require(table, "name", where)),
+                name=str(required(table, "name", where)),
                 operator=str(table.get("operator", "Simulated Operator")),
                 kind=kind,
-                temporal_start=_opt_time(table.get("temporal_start"), where),
-                temporal_end=_opt_time(table.get("temporal_end"), where),
+                temporal_start=optional_time(table.get("temporal_start"), where),
+                temporal_end=optional_time(table.get("temporal_end"), where),
                 mmd_s=int(table.get("mmd_s", 86400)),
                 max_batch=int(table.get("max_batch", 256)),
                 state=str(table.get("state", "usable")),
@@ -375,11 +351,11 @@ def parse_scenario(text: str) -> Scenario:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"not TOML: {exc}") from exc
-    head = _require(doc, "scenario", "file")
+    head = required(doc, "scenario", "file")
     network = doc.get("network", {})
     owners = tuple(
         Owner(
-            name=str(_require(t, "name", f"owners[{i}]")),
+            name=str(required(t, "name", f"owners[{i}]")),
             slug=str(t.get("slug") or slugify(str(t["name"]))),
             subordinate_owners=tuple(t.get("subordinate_owners", ())),
         )
@@ -387,9 +363,9 @@ def parse_scenario(text: str) -> Scenario:
     )
     scenario = Scenario(
         name=str(head.get("name", "unnamed")),
-        seed=int(_require(head, "seed", "scenario")),
-        start=_time(_require(head, "start", "scenario"), "scenario.start"),
-        end=_time(_require(head, "end", "scenario"), "scenario.end"),
+        seed=int(required(head, "seed", "scenario")),
+        start=to_time(required(head, "start", "scenario"), "scenario.start"),
+        end=to_time(required(head, "end", "scenario"), "scenario.end"),
         leaf_validity_days=int(head.get("leaf_validity_days", 90)),
         host=str(network.get("host", "127.0.0.1")),
         port=int(network.get("port", 0)),

@@ -1,21 +1,23 @@
-"""DER answers of the simulated CRL and OCSP services, signed by the world's CA keys.
+"""The simulated OCSP responder (RFC 6960): the status of a certificate as of the request, signed
+by its issuer or the issuer's delegated responder.
 
-CRLs come from cryptography's builder. OCSP responses are encoded here (RFC 6960 §4.2.1) because
-cryptography's builder stamps producedAt with the real clock, and an answer as of a past date
-must say that date.
+Responses are encoded here (RFC 6960 §4.2.1) because cryptography's builder stamps producedAt with
+the real clock, and an answer as of a past date must say that date.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import base64
+import binascii
 from datetime import datetime, timedelta
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509 import ocsp
 
-from ctwatch.sim.revocations import REASON_FLAGS, Revocation, RevocationWorld
+from ctwatch.sim.http_messages import HttpError, Response
+from ctwatch.sim.revocations import Revocation, RevocationWorld
 
 _ECDSA = ec.ECDSA(hashes.SHA256(), deterministic_signing=True)
 _OID_ECDSA_SHA256 = "1.2.840.10045.4.3.2"
@@ -65,89 +67,45 @@ def _explicit(number: int, content: bytes) -> bytes:
     return _tlv(0xA0 | number, content)
 
 
-@dataclass(frozen=True, slots=True)
-class OcspAnswer:
-    """What the responder said, for logs and tests."""
-
-    status: str  # good / revoked / unknown, or the error status name
-    der: bytes
-
-
-def crl_der(world: RevocationWorld, scope: str, version: int, partition: int | None) -> bytes:
-    """One CRL version of `scope` (the whole CRL, or one partition with its critical IDP)."""
-    signer = world.crl_signer(scope)
-    this_update = world.crl_versions[scope][version]
-    issuer = x509.load_der_x509_certificate(signer.der)
-    key = world.world.hierarchy.key(signer.key_group)
-    builder = (
-        x509.CertificateRevocationListBuilder()
-        .issuer_name(issuer.subject)
-        .last_update(this_update)
-        .next_update(this_update + timedelta(days=world.settings.crl_next_update_days))
-        .add_extension(x509.CRLNumber(version + 1), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False)
-    )
-    if partition is not None:
-        idp = x509.IssuingDistributionPoint(
-            full_name=[x509.UniformResourceIdentifier(world.crl_url(scope, partition))],
-            relative_name=None,
-            only_contains_user_certs=False,
-            only_contains_ca_certs=False,
-            only_some_reasons=None,
-            indirect_crl=False,
-            only_contains_attribute_certs=False,
-        )
-        builder = builder.add_extension(idp, critical=True)
-    for rev in world.crl_entries(scope, version, partition):
-        entry = (
-            x509.RevokedCertificateBuilder().serial_number(rev.serial).revocation_date(rev.revoked_at_claimed)
-        )
-        if rev.reason_code is not None:
-            entry = entry.add_extension(x509.CRLReason(REASON_FLAGS[rev.reason_code]), critical=False)
-        builder = builder.add_revoked_certificate(entry.build())
-    crl = builder.sign(key, hashes.SHA256(), ecdsa_deterministic=True)
-    return crl.public_bytes(serialization.Encoding.DER)
-
-
 def _status_of(
-    world: RevocationWorld, scopes: set[str], serial: int, moment: datetime
+    revocations: RevocationWorld, scopes: set[str], serial: int, moment: datetime
 ) -> tuple[str, Revocation | None]:
-    rev = world.revocation_of(scopes, serial)
+    rev = revocations.revocation_of(scopes, serial)
     if rev is not None and rev.ocsp_revoked_from is not None and rev.ocsp_revoked_from <= moment:
         return "revoked", rev
-    if rev is not None or world.issued_serial(scopes, serial):
+    if rev is not None or revocations.issued_serial(scopes, serial):
         return "good", rev
     return "unknown", None
 
 
-def _unsuccessful(status: int, name: str) -> OcspAnswer:
-    return OcspAnswer(name, _seq(_tlv(0x0A, bytes([status]))))
+def _unsuccessful(status: int) -> bytes:
+    return _seq(_tlv(0x0A, bytes([status])))
 
 
-def ocsp_response(world: RevocationWorld, request_der: bytes, moment: datetime) -> OcspAnswer:
+def ocsp_response(revocations: RevocationWorld, request_der: bytes, moment: datetime) -> bytes:
     """The RFC 6960 response to one request, as of `moment`; unknown issuers get `unauthorized`."""
     try:
         request = ocsp.load_der_ocsp_request(request_der)
         algorithm = request.hash_algorithm.name
         serial = request.serial_number
     except (ValueError, x509.UnsupportedGeneralNameType, NotImplementedError):
-        return _unsuccessful(_MALFORMED, "malformedRequest")
+        return _unsuccessful(_MALFORMED)
     if algorithm not in _HASH_OIDS:
-        return _unsuccessful(_MALFORMED, "malformedRequest")
-    scopes = world.scopes_by_cert_id_hash(algorithm, request.issuer_name_hash, request.issuer_key_hash)
+        return _unsuccessful(_MALFORMED)
+    scopes = revocations.scopes_by_cert_id_hash(algorithm, request.issuer_name_hash, request.issuer_key_hash)
     if not scopes:
-        return _unsuccessful(_UNAUTHORIZED, "unauthorized")
-    status, rev = _status_of(world, scopes, serial, moment)
+        return _unsuccessful(_UNAUTHORIZED)
+    status, rev = _status_of(revocations, scopes, serial, moment)
     scope = sorted(scopes)[0]
-    issuer = world.crl_signer(scope)
-    delegate_id = world.ocsp_delegates.get(scope)
-    signer_cert = world.world.ca_certs[delegate_id] if delegate_id else issuer
-    signer_key = world.world.hierarchy.key(signer_cert.key_group)
+    issuer = revocations.crl_signer(scope)
+    delegate_id = revocations.ocsp_delegates.get(scope)
+    signer_cert = revocations.ca_certs[delegate_id] if delegate_id else issuer
+    signer_key = revocations.hierarchy.key(signer_cert.key_group)
 
     hour = moment.replace(minute=0, second=0, microsecond=0)
     changed = rev.ocsp_revoked_from if status == "revoked" and rev and rev.ocsp_revoked_from else hour
     this_update = max(hour, changed)
-    next_update = this_update + timedelta(hours=world.settings.ocsp_validity_hours)
+    next_update = this_update + timedelta(hours=revocations.settings.ocsp_validity_hours)
     cert_id = _seq(
         _seq(_oid(_HASH_OIDS[algorithm]), b"\x05\x00"),
         _tlv(0x04, request.issuer_name_hash),
@@ -162,7 +120,7 @@ def ocsp_response(world: RevocationWorld, request_der: bytes, moment: datetime) 
     else:
         cert_status = _tlv(0x80 if status == "good" else 0x82, b"")
     single = _seq(cert_id, cert_status, _generalized(this_update), _explicit(0, _generalized(next_update)))
-    key_hash = world.key_sha1(signer_cert)
+    key_hash = revocations.key_sha1(signer_cert)
     extensions = b""
     nonce = _nonce(request)
     if nonce is not None:
@@ -172,8 +130,7 @@ def ocsp_response(world: RevocationWorld, request_der: bytes, moment: datetime) 
     certs = _explicit(0, _seq(signer_cert.der)) if delegate_id else b""
     basic = _seq(tbs, _seq(_oid(_OID_ECDSA_SHA256)), _tlv(0x03, b"\x00" + signature), certs)
     response_bytes = _seq(_oid(_OID_OCSP_BASIC), _tlv(0x04, basic))
-    der = _seq(_tlv(0x0A, bytes([_SUCCESSFUL])), _explicit(0, response_bytes))
-    return OcspAnswer(status, der)
+    return _seq(_tlv(0x0A, bytes([_SUCCESSFUL])), _explicit(0, response_bytes))
 
 
 def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
@@ -182,3 +139,13 @@ def _nonce(request: ocsp.OCSPRequest) -> bytes | None:
     except (x509.ExtensionNotFound, ValueError):
         return None
     return extension.value.nonce
+
+
+def ocsp_answer(revocations: RevocationWorld, encoded: str, body: bytes | None, moment: datetime) -> Response:
+    """The responder's HTTP answer to a POSTed request (`body`), or to one base64 in the GET path."""
+    if body is None:
+        try:
+            body = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise HttpError(400, "the GET path is not a base64 OCSP request") from exc
+    return Response(200, ocsp_response(revocations, body, moment), "application/ocsp-response")
