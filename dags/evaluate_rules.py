@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
-from ctwatch import jobs
+from ctwatch import rule_runs
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of
 from ctwatch_airflow.settings import warehouse_path
@@ -28,7 +28,7 @@ def evaluate_rules() -> None:
     @task(pool=WAREHOUSE_POOL)
     def evaluate() -> dict[str, int]:
         as_of = run_as_of(get_current_context())
-        summary = jobs.evaluate_rules(warehouse_path(), as_of)
+        summary = rule_runs.evaluate_rules(warehouse_path(), as_of)
         return {"certificates": summary.certificates, "findings": summary.findings}
 
     evaluate()

@@ -10,7 +10,7 @@ from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
 from ctwatch.evaluate.config import load_config
-from ctwatch.revocation import jobs
+from ctwatch.revocation import bugzilla_bugs, crtsh_searches
 from ctwatch.revocation.config import load_source_locations
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of
@@ -34,7 +34,9 @@ def ingest_crtsh() -> None:
             i.strip() for i in os.environ.get("CTWATCH_CRTSH_IDENTITIES", "").split(",") if i.strip()
         ]
         end = run_as_of(get_current_context())
-        summary = jobs.ingest_crtsh(warehouse_path(), load_source_locations(), identities, as_of=end)
+        summary = crtsh_searches.ingest_crtsh(
+            warehouse_path(), load_source_locations(), identities, as_of=end
+        )
         return {
             "rows": summary.rows,
             "new_certificates": summary.new_certificates,
@@ -47,7 +49,7 @@ def ingest_crtsh() -> None:
         # the bugs declared incidents list get their comments fetched even without a delay tag
         declared = load_config(evaluation_config_file()).incidents
         linked = {bug_id for incident in declared for bug_id in incident.bug_ids}
-        summary = jobs.ingest_bugzilla(
+        summary = bugzilla_bugs.ingest_bugzilla(
             warehouse_path(), load_source_locations(), as_of=end, linked_bug_ids=linked
         )
         return {

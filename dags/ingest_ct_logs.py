@@ -4,7 +4,7 @@ discover (log list, verified tree heads; a backfill run bisects its data interva
 following the head) -> plan (warehouse pool: coverage, follow start) -> fetch, one mapped task per
 index range (staged files, paths through XCom) -> load (warehouse pool: rows and coverage in one
 transaction, then the rules over new CA certificates). Settings are DAG params (see
-`ctwatch.ingest.jobs.IngestConfig`); `log_list` defaults to `$CTWATCH_CT_LOG_LIST` or Google's list.
+`ctwatch.ingest.config.IngestConfig`); `log_list` defaults to `$CTWATCH_CT_LOG_LIST` or Google's list.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 from airflow.sdk import TriggerRule, dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
-from ctwatch.ingest import jobs
+from ctwatch import ingest
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of, run_interval
 from ctwatch_airflow.settings import data_dir, warehouse_path
@@ -26,8 +26,8 @@ from ctwatch_airflow.settings import data_dir, warehouse_path
 GOOGLE_LOG_LIST = "https://www.gstatic.com/ct/log_list/v3/log_list.json"
 
 
-def _config(params: dict[str, Any], backfill_window: tuple[datetime, datetime] | None) -> jobs.IngestConfig:
-    return jobs.IngestConfig.from_mapping(params, backfill_window=backfill_window)
+def _config(params: dict[str, Any], backfill_window: tuple[datetime, datetime] | None) -> ingest.IngestConfig:
+    return ingest.IngestConfig.from_mapping(params, backfill_window=backfill_window)
 
 
 def _run_dir() -> Path:
@@ -47,7 +47,7 @@ def _run_dir() -> Path:
     doc_md=__doc__,
     params={
         "log_list": os.environ.get("CTWATCH_CT_LOG_LIST", GOOGLE_LOG_LIST),
-        "new_logs_start": jobs.START_AT_HEAD,
+        "new_logs_start": ingest.START_AT_HEAD,
         "log_ids": [],
         "watched_spki_sha256": [],
         "watched_der_sha256": [],
@@ -64,12 +64,12 @@ def ingest_ct_logs() -> None:
         context = get_current_context()
         backfill = context["dag_run"].run_type == "backfill"
         window = run_interval(context) if backfill else None
-        return str(jobs.discover_logs(_config(context["params"], window), _run_dir()))
+        return str(ingest.discover_logs(_config(context["params"], window), _run_dir()))
 
     @task(pool=WAREHOUSE_POOL)
     def plan(discovery_file: str) -> list[dict[str, int | str]]:
         config = _config(get_current_context()["params"], None)
-        return jobs.plan_ranges(
+        return ingest.plan_ranges(
             warehouse_path(),
             Path(discovery_file),
             new_logs_start=config.new_logs_start,
@@ -79,7 +79,7 @@ def ingest_ct_logs() -> None:
 
     @task
     def fetch(job: dict[str, Any]) -> str:
-        staged = jobs.fetch_range(
+        staged = ingest.fetch_range(
             Path(job["plan_file"]), job["log_position"], job["start"], job["end_exclusive"]
         )
         return str(staged)
@@ -90,7 +90,7 @@ def ingest_ct_logs() -> None:
     def load(staged_files: list[str | None]) -> dict[str, int]:
         as_of = run_as_of(get_current_context())
         paths = [Path(staged) for staged in staged_files if staged]
-        summary = jobs.load_ranges(warehouse_path(), paths, as_of=as_of, run_dir=_run_dir())
+        summary = ingest.load_ranges(warehouse_path(), paths, as_of=as_of, run_dir=_run_dir())
         return {"entries": summary.entries, "leaf_rows": summary.leaf_rows, "findings": summary.findings}
 
     load(fetch.expand(job=plan(discover())))

@@ -17,8 +17,11 @@ from typing import Any
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
-from ctwatch.revocation import crl_jobs, jobs
+from ctwatch.revocation import watched_crls
 from ctwatch.revocation.config import load_source_locations
+from ctwatch.revocation.daily_lists import ingest_daily_lists
+from ctwatch.revocation.disagreements import evaluate_disagreements
+from ctwatch.revocation.ocsp_queries import query_ocsp_for_open_findings
 from ctwatch.timeutil import holds_midnight_utc
 from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of, run_interval
@@ -47,17 +50,17 @@ def ingest_revocations() -> None:
         # a run without a data interval (triggered without a logical date) refreshes everything
         if interval is not None and not holds_midnight_utc(*interval):
             return {"skipped": "daily lists run in the interval that holds 00:00 UTC"}
-        summary = jobs.ingest_daily_lists(warehouse_path(), load_source_locations(), as_of=run_as_of(context))
+        summary = ingest_daily_lists(warehouse_path(), load_source_locations(), as_of=run_as_of(context))
         return {"snapshots": summary.snapshots, "fetch_errors": summary.fetch_errors}
 
     @task(pool=WAREHOUSE_POOL)
     def crl_plan() -> list[dict[str, Any]]:
-        return crl_jobs.targets_to_json(crl_jobs.plan_crl_fetches(warehouse_path(), as_of=_as_of()))
+        return watched_crls.plan_crls(warehouse_path(), as_of=_as_of())
 
     @task
     def crl_fetch(targets: list[dict[str, Any]]) -> str:
         as_of = _as_of()
-        manifest = crl_jobs.stage_crls(
+        manifest = watched_crls.stage_crls(
             targets, data_dir() / "crl", load_source_locations(), as_of=as_of,
             manifest_name=f"ingest_revocations-{as_of:%Y%m%dT%H%M%SZ}",
         )  # fmt: skip
@@ -65,7 +68,7 @@ def ingest_revocations() -> None:
 
     @task(pool=WAREHOUSE_POOL)
     def crl_archive(manifest: str) -> dict[str, object]:
-        summary = crl_jobs.archive_manifest(
+        summary = watched_crls.archive_manifest(
             warehouse_path(), Path(manifest), as_of=_as_of(), crl_dir=data_dir() / "crl"
         )
         return {
@@ -78,12 +81,12 @@ def ingest_revocations() -> None:
 
     @task(pool=WAREHOUSE_POOL)
     def ocsp_for_open_findings() -> dict[str, object]:
-        summary = jobs.query_ocsp_for_open_findings(warehouse_path(), load_source_locations(), as_of=_as_of())
+        summary = query_ocsp_for_open_findings(warehouse_path(), load_source_locations(), as_of=_as_of())
         return {"snapshots": summary.snapshots, "record_errors": summary.record_errors}
 
     @task(pool=WAREHOUSE_POOL)
     def disagreements() -> dict[str, int]:
-        stored = jobs.evaluate_disagreements(warehouse_path(), _as_of())
+        stored = evaluate_disagreements(warehouse_path(), _as_of())
         return {"found": stored.found, "opened": stored.opened, "resolved": stored.resolved}
 
     # CCADB first: its stored CRL URLs feed the plan

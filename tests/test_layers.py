@@ -27,7 +27,7 @@ LAYERS: Final = (
     # protocol clients (fetch and parse, nothing stored) beside the warehouse (DuckDB: migrations, SQL
     # files, storing and reading evidence): neither knows the other, both speak `evidence`
     ("sources", "warehouse"),
-    ("alerts", "ingest", "revocation", "jobs"),  # units of work composing sources and the warehouse
+    ("alerts", "ingest", "revocation", "rule_runs"),  # units of work composing sources and the warehouse
     ("evaluate",),  # the compliance clock
     ("report",),  # reports over evaluations
     ("sim", "demo"),  # the simulated Web PKI and the demo's settings
@@ -145,9 +145,9 @@ def test_no_import_cycles() -> None:
     ("module", "imports", "problem"),
     [
         ("ctwatch.sources.crl", "ctwatch.warehouse.crl_archive", "layer"),
-        ("ctwatch.warehouse.certificates", "ctwatch.revocation.jobs", "layer"),
+        ("ctwatch.warehouse.certificates", "ctwatch.revocation.daily_lists", "layer"),
         ("ctwatch.evaluate.assess", "ctwatch.sim.world", "layer"),
-        ("ctwatch.ingest.jobs", "ctwatch.revocation.jobs", "layer"),  # same layer
+        ("ctwatch.ingest.plan", "ctwatch.revocation.daily_lists", "layer"),  # same layer
     ],
 )
 def test_the_contract_catches_an_upward_import(module: str, imports: str, problem: str) -> None:

@@ -12,11 +12,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ctwatch import jobs, rules, warehouse
+from ctwatch import rule_runs, rules, warehouse
 from ctwatch.crl import cli as crl_cli
 from ctwatch.evaluate import cli as evaluate_cli
+from ctwatch.ingest.certificate_files import import_certificate_files
 from ctwatch.report import cli as report_cli
-from ctwatch.revocation import jobs as revocation_jobs
+from ctwatch.revocation.crtsh_csv import import_crtsh_csv
+from ctwatch.revocation.daily_lists import import_ccadb_archive
 from ctwatch.sim import cli as sim_cli
 from ctwatch.sources import crtsh
 from ctwatch.timeutil import parse_utc
@@ -66,13 +68,13 @@ def _cmd_lint(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    summary = jobs.import_certificate_files(args.warehouse, list(_files(args.paths)))
+    summary = import_certificate_files(args.warehouse, list(_files(args.paths)))
     print(json.dumps(summary.__dict__))
     return 0
 
 
 def _cmd_evaluate_rules(args: argparse.Namespace) -> int:
-    summary = jobs.evaluate_rules(args.warehouse, args.as_of)
+    summary = rule_runs.evaluate_rules(args.warehouse, args.as_of)
     print(json.dumps({**summary.__dict__, "as_of": summary.as_of.isoformat()}))
     return 0
 
@@ -85,13 +87,13 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def _cmd_ccadb_import_archive(args: argparse.Namespace) -> int:
-    summary = revocation_jobs.import_ccadb_archive(args.warehouse, args.folder)
+    summary = import_ccadb_archive(args.warehouse, args.folder)
     print(json.dumps(dataclasses.asdict(summary)))
     return 0
 
 
 def _cmd_crtsh_import_csv(args: argparse.Namespace) -> int:
-    summary = revocation_jobs.import_crtsh_csv(args.warehouse, args.csv_file, queried_at=args.queried_at)
+    summary = import_crtsh_csv(args.warehouse, args.csv_file, queried_at=args.queried_at)
     print(json.dumps(dataclasses.asdict(summary)))
     return 0
 

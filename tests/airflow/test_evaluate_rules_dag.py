@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ctwatch import jobs, warehouse
+from ctwatch import warehouse
+from ctwatch.ingest.certificate_files import import_certificate_files
 from tests.conftest import FIXTURES, REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -32,7 +33,7 @@ def test_evaluate_rules_dag_records_findings_as_of_the_interval_end(
 
     warehouse_file = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("CTWATCH_WAREHOUSE", str(warehouse_file))
-    imported = jobs.import_certificate_files(warehouse_file, sorted(CA_CERTS.rglob("*.pem")))
+    imported = import_certificate_files(warehouse_file, sorted(CA_CERTS.rglob("*.pem")))
     assert imported.certificates == 50
 
     dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "evaluate_rules.py")).dags["evaluate_rules"]
@@ -59,7 +60,7 @@ def test_a_run_triggered_without_a_logical_date_answers_as_of_its_trigger_time(
 
     warehouse_file = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("CTWATCH_WAREHOUSE", str(warehouse_file))
-    jobs.import_certificate_files(warehouse_file, sorted((CA_CERTS / "ocsp_eku_positive").glob("*.pem")))
+    import_certificate_files(warehouse_file, sorted((CA_CERTS / "ocsp_eku_positive").glob("*.pem")))
     dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "evaluate_rules.py")).dags["evaluate_rules"]
     for task in dag.tasks:
         task.retries = 0  # a failure fails now instead of after the retry delays

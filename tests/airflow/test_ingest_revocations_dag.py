@@ -13,9 +13,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from ctwatch import jobs, warehouse
-from ctwatch.revocation import jobs as rev_jobs
+from ctwatch import rule_runs, warehouse
 from ctwatch.revocation.config import load_source_locations
+from ctwatch.revocation.daily_lists import ingest_daily_lists
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.x509 import ParsedCert, analyse_der
@@ -80,7 +80,7 @@ def warehouse_file(sim: SimulatorRunning, tmp_path: Path, monkeypatch: pytest.Mo
     parsed = [analyse_der(c.der) for c in sim.world.ca_certs.values()]
     warehouse.store_certificates(con, [c for c in parsed if isinstance(c, ParsedCert)], source="sim")
     con.close()
-    jobs.evaluate_rules(path, RUN_A)
+    rule_runs.evaluate_rules(path, RUN_A)
     return path
 
 
@@ -200,7 +200,7 @@ def test_ingest_crtsh_stores_the_certificates_crtsh_knows_as_of_the_run(
     assert _rows(warehouse_file, "SELECT count(*) FROM revocation_source_errors") == [(0,)]
 
     # Bugzilla bugs are linked to the CA owners of the stored CCADB records
-    rev_jobs.ingest_daily_lists(warehouse_file, load_source_locations(), as_of=CRTSH_RUN)
+    ingest_daily_lists(warehouse_file, load_source_locations(), as_of=CRTSH_RUN)
     assert _dag("ingest_crtsh").test(logical_date=CRTSH_RUN + timedelta(days=1)).state == "success"
     bugs = _rows(
         warehouse_file,

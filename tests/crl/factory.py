@@ -11,6 +11,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
 from cryptography.x509.oid import NameOID
 
 from ctwatch.evidence.crl import CrlFetch
@@ -39,17 +40,30 @@ class Ca:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
 
-def make_ca(common_name: str = "Test CRL CA") -> Ca:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    cert = (
+def self_signed(
+    key: CertificateIssuerPrivateKeyTypes,
+    name: x509.Name,
+    *,
+    not_before: datetime = T0 - timedelta(days=365),
+    not_after: datetime = T0 + timedelta(days=365),
+) -> x509.CertificateBuilder:
+    """A self-signed certificate of `key` (serial 1), still to be extended and signed."""
+    return (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(1)
-        .not_valid_before(T0 - timedelta(days=365))
-        .not_valid_after(T0 + timedelta(days=3650))
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+    )
+
+
+def make_ca(common_name: str = "Test CRL CA") -> Ca:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    cert = (
+        self_signed(key, name, not_after=T0 + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())

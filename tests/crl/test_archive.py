@@ -17,13 +17,8 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from ctwatch import warehouse
 from ctwatch.crl import Severity
-from ctwatch.warehouse.crl_archive import (
-    ArchiveFinding,
-    archive_fetch,
-    archive_findings,
-    refresh_revocation_observations,
-    release_raw,
-)
+from ctwatch.warehouse.crl_archive import archive_fetch, refresh_revocation_observations, release_raw
+from ctwatch.warehouse.crl_findings import ArchiveFinding, archive_findings
 from ctwatch.x509 import ParsedCert, analyse_der
 from tests.crl.factory import T0, URL, Ca, Revoked, make_ca, make_crl, make_leaf, staged_fetch
 

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa, utils
 from cryptography.x509.oid import NameOID
 
 from tests.conftest import REPO_ROOT
-from tests.crl.factory import T0
+from tests.crl.factory import T0, self_signed
 
 ENTRIES = 2_200_000  # 49 bytes each: about 108 MB
 PEAK_RSS_BOUND_BYTES = 300 * 1024 * 1024
@@ -93,16 +93,7 @@ def _write_large_crl(path: Path, key: rsa.RSAPrivateKey, issuer_name: x509.Name)
 def test_large_crl_streams_with_bounded_memory(tmp_path: Path) -> None:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Large CRL CA")])
-    issuer = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(T0 - timedelta(days=365))
-        .not_valid_after(T0 + timedelta(days=365))
-        .sign(key, hashes.SHA256())
-    )
+    issuer = self_signed(key, name).sign(key, hashes.SHA256())
     issuer_path = tmp_path / "issuer.pem"
     issuer_path.write_bytes(issuer.public_bytes(serialization.Encoding.PEM))
     crl_path = tmp_path / "large.crl"

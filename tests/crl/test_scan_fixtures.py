@@ -150,21 +150,12 @@ def test_rsa_pss_signature_verifies_over_the_stream(tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric import padding, rsa
     from cryptography.x509.oid import NameOID
 
-    from tests.crl.factory import T0
+    from tests.crl.factory import T0, self_signed
 
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "PSS CA")])
     pss = padding.PSS(mgf=padding.MGF1(hashes.SHA384()), salt_length=48)
-    issuer = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(1)
-        .not_valid_before(T0)
-        .not_valid_after(T0.replace(year=2030))
-        .sign(key, hashes.SHA256())
-    )
+    issuer = self_signed(key, name, not_before=T0, not_after=T0.replace(year=2030)).sign(key, hashes.SHA256())
     crl = (
         x509.CertificateRevocationListBuilder()
         .issuer_name(name)

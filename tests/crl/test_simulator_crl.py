@@ -16,8 +16,9 @@ import pytest
 
 from ctwatch import warehouse
 from ctwatch.evidence.crl import CrlFetch, CrlValidators
-from ctwatch.revocation import crl_jobs, jobs
+from ctwatch.revocation import watched_crls
 from ctwatch.revocation.config import SourceLocations
+from ctwatch.revocation.daily_lists import ingest_daily_lists
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.x509 import ParsedCert, analyse_der
@@ -41,7 +42,7 @@ class Polled:
     con: duckdb.DuckDBPyConnection
     truth: dict[str, Any]
     polls: list[datetime]
-    summaries: list[crl_jobs.CrlArchiveSummary]
+    summaries: list[watched_crls.CrlArchiveSummary]
     crl_dir: Path
     serial_of: dict[str, str]  # cert id -> serial_hex
 
@@ -66,7 +67,7 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Polled]:
         truth = sim.world.ground_truth()["revocation"]
         start, end = sim.world.scenario.start, sim.world.scenario.end
         # one CCADB snapshot as of the start: it discloses partition 0 only
-        assert jobs.ingest_daily_lists(warehouse_file, locations, as_of=start).fetch_errors == []
+        assert ingest_daily_lists(warehouse_file, locations, as_of=start).fetch_errors == []
         root = sim.world.ca_certs["secom-root"].der_sha256
         crl_dir = tmp / "crl"
         polls: list[datetime] = []
@@ -74,9 +75,9 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Polled]:
         validators: dict[str, CrlValidators | None] = dict.fromkeys((FULL, P0, P1))
         at = start
         while at < end:
-            targets = [crl_jobs.CrlTarget(url, root, ("test",), validators[url]) for url in validators]
-            staged = crl_jobs.fetch_crls(targets, crl_dir, locations, as_of=at)
-            summaries.append(crl_jobs.archive_crls(warehouse_file, staged, as_of=at, crl_dir=crl_dir))
+            targets = [watched_crls.CrlTarget(url, root, ("test",), validators[url]) for url in validators]
+            staged = watched_crls.fetch_crls(targets, crl_dir, locations, as_of=at)
+            summaries.append(watched_crls.archive_crls(warehouse_file, staged, as_of=at, crl_dir=crl_dir))
             polls.append(at)
             for item in staged:  # what plan_crl_fetches reads back from the archive (latest_validators)
                 if item.fetch.http_status == 200:
@@ -242,7 +243,7 @@ def test_no_other_findings_and_raw_files_follow_the_release_policy(polled: Polle
         "SELECT raw_path, entry_set_changed FROM crl_versions WHERE first_url = $url ORDER BY position",
         {"url": FULL},
     ).fetchall()
-    newest = len(kept) - crl_jobs.KEEP_NEWEST_RAW_PER_URL
+    newest = len(kept) - watched_crls.KEEP_NEWEST_RAW_PER_URL
     assert [path is not None for path, _ in kept] == [
         changed or position >= newest for position, (_, changed) in enumerate(kept)
     ]
@@ -256,13 +257,13 @@ def test_manifest_round_trips_the_fetch_records(polled: Polled, tmp_path: Path) 
         "SELECT url, observed_at FROM crl_fetches ORDER BY observed_at LIMIT 1"
     ).fetchall()
     assert rows  # the archive holds fetches to describe
-    target = crl_jobs.CrlTarget(FULL, "ab" * 32, ("cdp", "ccadb"), CrlValidators('"e"', None))
+    target = watched_crls.CrlTarget(FULL, "ab" * 32, ("cdp", "ccadb"), CrlValidators('"e"', None))
     fetch = CrlFetch(
         url=FULL, observed_at=rows[0][1], stamped_with_as_of=True, http_status=200, not_modified=False,
         path=tmp_path / "x.crl", size_bytes=3, sha256="cd" * 32, etag='"e"', last_modified=None, error=None,
     )  # fmt: skip
-    staged = [crl_jobs.StagedCrl(target, fetch)]
-    manifest = crl_jobs.write_manifest(staged, tmp_path, name="run-1")
-    assert crl_jobs.read_manifest(manifest) == staged
+    staged = [watched_crls.StagedCrl(target, fetch)]
+    manifest = watched_crls.write_manifest(staged, tmp_path, name="run-1")
+    assert watched_crls.read_manifest(manifest) == staged
     assert json.loads(manifest.read_text())[0]["fetch"]["observed_at"] == rows[0][1].isoformat()
-    assert crl_jobs.targets_from_json(crl_jobs.targets_to_json([target])) == [target]
+    assert watched_crls.targets_from_json(watched_crls.targets_to_json([target])) == [target]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from ctwatch.ct.entries import (
     EntryDecodeError,
     EntryType,
+    LogEntry,
     decode_data_tile,
     decode_rfc6962_entry,
     decode_rfc6962_entry_b64,
@@ -37,6 +38,13 @@ GET_ENTRIES_FILES = [
     "get-entries_precert_GeoTrust_EV_TEST_CA_G4_2015-02-02.json",
     "get-entries_x509_GlobalSign_EV_G2_TEST_2014-11-13.json",
 ]
+
+
+def _timestamped(entry: LogEntry) -> bytes:
+    """The TimestampedEntry an entry was decoded from, encoded again."""
+    return encode_timestamped_entry(
+        entry.timestamp_ms, entry.entry_type, entry.leaf_der_or_tbs, entry.issuer_key_hash, entry.extensions
+    )
 
 
 def raw_items(name: str) -> list[dict[str, str]]:
@@ -102,13 +110,7 @@ def test_encoders_round_trip_rfc6962_entries() -> None:
     precert_item = raw_items(GET_ENTRIES_FILES[1])[0]
     precert = decode_rfc6962_entry_b64(0, precert_item["leaf_input"], precert_item["extra_data"])
     for entry in [*pilot, precert]:
-        timestamped = encode_timestamped_entry(
-            entry.timestamp_ms,
-            entry.entry_type,
-            entry.leaf_der_or_tbs,
-            entry.issuer_key_hash,
-            entry.extensions,
-        )
+        timestamped = _timestamped(entry)
         if entry.precert_der is not None:
             extra_data = encode_precert_extra_data(entry.precert_der, entry.chain)
         else:
@@ -200,13 +202,7 @@ def entry_boundaries(tile: bytes) -> list[int]:
     """End offsets of each TileLeaf of a decodable tile, from re-encoding its entries."""
     ends, position = [], 0
     for entry in decode_data_tile(tile, 0):
-        timestamped = encode_timestamped_entry(
-            entry.timestamp_ms,
-            entry.entry_type,
-            entry.leaf_der_or_tbs,
-            entry.issuer_key_hash,
-            entry.extensions,
-        )
+        timestamped = _timestamped(entry)
         position += len(encode_tile_leaf(timestamped, entry.entry_type, entry.precert_der, entry.chain))
         ends.append(position)
     return ends

@@ -18,7 +18,7 @@ from ctwatch.demo import (
 )
 from ctwatch.evaluate.config import load_config
 from ctwatch.revocation.config import load_source_locations
-from ctwatch_airflow.demo import Replay
+from ctwatch_airflow.replay_plan import Replay
 from ctwatch_airflow.settings import interval_from_env, parse_interval
 
 SIM_URLS = {

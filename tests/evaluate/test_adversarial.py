@@ -18,13 +18,12 @@ from typing import Any
 
 import pytest
 
-from ctwatch import jobs, warehouse
+from ctwatch import rule_runs, warehouse
 from ctwatch.evaluate import EvaluationConfig, Verdict, evaluate, incidents, verdicts
 from ctwatch.evaluate.config import parse_config
-from ctwatch.ingest import ingest_once
-from ctwatch.ingest.jobs import START_AT_ORIGIN, IngestConfig
-from ctwatch.revocation import crl_jobs
-from ctwatch.revocation import jobs as rev_jobs
+from ctwatch.ingest import START_AT_ORIGIN, IngestConfig, ingest_once
+from ctwatch.ingest.certificate_files import import_certificate_files
+from ctwatch.revocation import bugzilla_bugs, daily_lists, disagreements, ocsp_queries, watched_crls
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from tests.declared import parse_delay
@@ -92,16 +91,16 @@ def replayed(tmp_path_factory: pytest.TempPathFactory) -> Replayed:
         assert ingest_once(warehouse_file, ingest, tmp / "ct-run", as_of=polls[-1]).ranges_failed == 0
         cross = tmp / "alpha-x-by-beta.der"
         cross.write_bytes(world.ca_certs["alpha-x-by-beta"].der)
-        assert jobs.import_certificate_files(warehouse_file, [cross]).new_certificates == 1
-        jobs.evaluate_rules(warehouse_file, polls[-1])
+        assert import_certificate_files(warehouse_file, [cross]).new_certificates == 1
+        rule_runs.evaluate_rules(warehouse_file, polls[-1])
         locations = sim_locations(sim)
         for at in polls:
             if at.hour == at.minute == at.second == 0:  # the daily lists and Bugzilla at 00:00
-                assert rev_jobs.ingest_daily_lists(warehouse_file, locations, as_of=at).fetch_errors == []
-                rev_jobs.ingest_bugzilla(warehouse_file, locations, as_of=at)
-            assert crl_jobs.ingest_crls(warehouse_file, locations, tmp / "crl", as_of=at).errors == ()
-            rev_jobs.query_ocsp_for_open_findings(warehouse_file, locations, as_of=at)
-            rev_jobs.evaluate_disagreements(warehouse_file, at)
+                assert daily_lists.ingest_daily_lists(warehouse_file, locations, as_of=at).fetch_errors == []
+                bugzilla_bugs.ingest_bugzilla(warehouse_file, locations, as_of=at)
+            assert watched_crls.ingest_crls(warehouse_file, locations, tmp / "crl", as_of=at).errors == ()
+            ocsp_queries.query_ocsp_for_open_findings(warehouse_file, locations, as_of=at)
+            disagreements.evaluate_disagreements(warehouse_file, at)
             con = warehouse.connect(warehouse_file)
             try:
                 evaluate(con, at, config=config, now=NOW)

@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from ctwatch.ingest.jobs import START_AT_ORIGIN, IngestConfig
+from ctwatch.ingest import START_AT_ORIGIN, IngestConfig
 from ctwatch.sim.scenario import Scenario, load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sim.world import World

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from ctwatch import warehouse
-from ctwatch.ingest import ingest_once, split_gaps, uncovered
-from ctwatch.ingest.jobs import START_AT_HEAD
+from ctwatch.ingest import START_AT_HEAD, ingest_once, split_gaps, uncovered
 from ctwatch.sim.scenario import Fault, FaultKind
 from ctwatch.sim.server import SimulatorRunning
 from tests.ingest.conftest import AS_OF, fast_config, rows

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from ctwatch import warehouse
-from ctwatch.ingest import ingest_once
-from ctwatch.ingest.jobs import discover_logs, fetch_range, load_ranges, plan_ranges
+from ctwatch.ingest import discover_logs, fetch_range, ingest_once, load_ranges, plan_ranges
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.warehouse import ct_store
 from tests.ingest.conftest import AS_OF, earliest_sightings, fast_config, rows, stored_sightings

@@ -13,7 +13,7 @@ import pytest
 from ctwatch import warehouse
 from ctwatch.evidence.bugzilla import BugComment
 from ctwatch.report.bugs import Gap, Rhythm, linked_bugs
-from ctwatch.revocation import jobs
+from ctwatch.revocation import bugzilla_bugs
 from ctwatch.revocation.config import SourceLocations
 from ctwatch.sim.scenario import Fault, FaultKind
 from ctwatch.sim.server import SimulatorRunning
@@ -141,12 +141,14 @@ def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
 def test_ingest_fetches_comments_incrementally_in_any_order(sim: SimulatorRunning, tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     locations = sim_locations(sim)
-    first = jobs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
-    assert first == jobs.BugzillaSummary(new_bug_rows=2, comment_fetches=2, new_comments=10, errors=0)
+    first = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
+    assert first == bugzilla_bugs.BugzillaSummary(
+        new_bug_rows=2, comment_fetches=2, new_comments=10, errors=0
+    )
     # a backfill of an earlier as-of: nothing new, the first observations move back to 07-12
-    earlier = jobs.ingest_bugzilla(path, locations, as_of=_t(7, 12))
+    earlier = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 12))
     assert (earlier.comment_fetches, earlier.new_comments) == (2, 0)
-    again = jobs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
+    again = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
     assert (again.comment_fetches, again.new_comments) == (2, 0)
     first_observed = "SELECT first_observed_at, count(*) FROM bugzilla_comments GROUP BY ALL ORDER BY 1"
     assert _rows(path, first_observed) == [(_t(7, 12), 5), (_t(7, 25), 5)]
@@ -193,7 +195,7 @@ def test_a_failed_comment_fetch_is_recorded_and_the_other_bugs_fetched(
     locations = sim_locations(sim)
     # request 1 is the search, request 2 the first bug's comments (a 404 is not retried)
     sim.set_faults("bugzilla", [Fault(FaultKind.SERVER_ERROR, every=2, status=404)])
-    summary = jobs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
+    summary = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
     assert (summary.comment_fetches, summary.new_comments, summary.errors) == (1, 4, 1)
     ((location, error),) = _rows(path, "SELECT location, error FROM revocation_source_errors")
     assert location == bugzilla.comments_url(locations.bugzilla_url, SECOM_BUG)
@@ -238,7 +240,7 @@ def test_which_bugs_get_their_comments_fetched(tmp_path: Path) -> None:
         locations = SourceLocations(
             bugzilla_url=server.base_url + "rest/", simulated=True, requests_per_second=1000
         )
-        summary = jobs.ingest_bugzilla(path, locations, as_of=_t(7, 10), linked_bug_ids={5})
+        summary = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 10), linked_bug_ids={5})
     assert (summary.comment_fetches, summary.errors) == (3, 0)
     asked = sorted(p for p, _ in server.requests if "/comment" in p)
     assert asked == [

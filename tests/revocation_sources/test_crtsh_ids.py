@@ -14,8 +14,9 @@ import pytest
 from ctwatch import warehouse
 from ctwatch.evaluate.mentions import CertificateMention, certificate_mentions
 from ctwatch.evidence.bugzilla import Bug, BugComment
-from ctwatch.revocation import jobs
-from ctwatch.sim.revocations import CrtShCert
+from ctwatch.revocation.crtsh_csv import import_crtsh_csv
+from ctwatch.revocation.crtsh_searches import ingest_crtsh
+from ctwatch.sim.crtsh_index import CrtShCert
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.warehouse import observations
 from ctwatch.x509 import ParsedCert, analyse_der
@@ -56,7 +57,7 @@ def test_ingest_crtsh_records_every_id_it_saw(sim: SimulatorRunning, tmp_path: P
     locations = sim_locations(sim)
     listed = _listed(sim, AS_OF)
     assert len(listed) > 10
-    summary = jobs.ingest_crtsh(path, locations, [IDENTITY], as_of=AS_OF)
+    summary = ingest_crtsh(path, locations, [IDENTITY], as_of=AS_OF)
     assert (summary.rows, summary.new_certificates, summary.errors) == (len(listed), len(listed), 0)
     location = locations.crtsh_url.removesuffix("/crtsh/") + SEARCH_URL
     expected = [
@@ -67,12 +68,12 @@ def test_ingest_crtsh_records_every_id_it_saw(sim: SimulatorRunning, tmp_path: P
 
     # a later run downloads nothing (all stored) and changes nothing; an earlier one moves the
     # first observation of the IDs crt.sh knew then back to it
-    again = jobs.ingest_crtsh(path, locations, [IDENTITY], as_of=AS_OF)
+    again = ingest_crtsh(path, locations, [IDENTITY], as_of=AS_OF)
     assert again.new_certificates == 0
     assert _crtsh_ids(path) == expected
     known_earlier = {c.id for c in _listed(sim, EARLIER)}
     assert 0 < len(known_earlier) < len(listed)
-    jobs.ingest_crtsh(path, locations, [IDENTITY], as_of=EARLIER)
+    ingest_crtsh(path, locations, [IDENTITY], as_of=EARLIER)
     assert _crtsh_ids(path) == [
         (*row[:4], EARLIER if row[0] in known_earlier else AS_OF, row[5]) for row in expected
     ]
@@ -90,7 +91,7 @@ def test_an_id_of_a_stored_certificate_is_kept_by_serial_and_resolves_a_bug_ment
         warehouse.store_certificates(con, [parsed], source="file:test")
     finally:
         con.close()
-    jobs.ingest_crtsh(path, sim_locations(sim), [IDENTITY], as_of=AS_OF)
+    ingest_crtsh(path, sim_locations(sim), [IDENTITY], as_of=AS_OF)
     (row,) = [r for r in _crtsh_ids(path) if r[0] == stored.id]
     assert row[1:4] == (None, format(stored.serial, "x"), stored.not_before)  # not downloaded
 
@@ -124,7 +125,7 @@ def test_import_crtsh_csv_records_the_ids_with_their_sha256(tmp_path: Path) -> N
     )
     path = tmp_path / "w.duckdb"
     queried_at = datetime(2020, 8, 2, 12, tzinfo=UTC)
-    summary = jobs.import_crtsh_csv(path, csv_file, queried_at=queried_at)
+    summary = import_crtsh_csv(path, csv_file, queried_at=queried_at)
     assert (summary.sightings, summary.record_errors) == (3, 1)
     assert _crtsh_ids(path) == [
         (12, revoked, None, None, queried_at, str(csv_file)),

@@ -181,14 +181,6 @@ def test_ccadb_not_a_report_is_recorded() -> None:
     assert "columns missing" in report.snapshot.errors[0].error
 
 
-def test_pem_report_gives_certificates() -> None:
-    parsed, failed = ccadb.certificates_from_pem_report(
-        (REAL / "ccadb" / "AllCertificatePEMs1990.csv").read_bytes()
-    )
-    assert len(parsed) + len(failed) == 104
-    assert len(parsed) > 100
-
-
 def test_archived_snapshots_are_dated_by_file_name(tmp_path: Path) -> None:
     sample = REAL / "ccadb" / "raw_csv_format_samples_ccadb-utils" / "AllCertificateRecordsCSVFormat.test.csv"
     (tmp_path / "2020-07-27_AllCertificateRecords.csv").write_bytes(sample.read_bytes())
@@ -265,13 +257,17 @@ def test_ocsp_responder_profile_on_real_certificates() -> None:
     assert sum("responder_without_nocheck" not in f for f in responders.values()) == 6
 
 
-def test_ocsp_request_carries_the_asked_cert_id_hash() -> None:
+def _esteid_and_issuer() -> tuple[x509.Certificate, x509.Certificate]:
     certs = {
         p.name[:16]: x509.load_pem_x509_certificate(p.read_bytes())
         for p in (REAL / "ca_certs").rglob("*.pem")
     }
     cert = certs[ESTEID]
-    issuer = next(c for c in certs.values() if c.subject == cert.issuer)
+    return cert, next(c for c in certs.values() if c.subject == cert.issuer)
+
+
+def test_ocsp_request_carries_the_asked_cert_id_hash() -> None:
+    cert, issuer = _esteid_and_issuer()
     for name, size in (("sha1", 20), ("sha256", 32)):
         request = x509.ocsp.load_der_ocsp_request(ocsp.build_request(cert, issuer, name))
         assert request.serial_number == cert.serial_number
@@ -280,3 +276,29 @@ def test_ocsp_request_carries_the_asked_cert_id_hash() -> None:
     encoded = ocsp.get_url("http://ocsp.example/", request_der).removeprefix("http://ocsp.example/")
     assert "/" not in encoded
     assert base64.b64decode(urllib.parse.unquote(encoded)) == request_der
+
+
+def test_ocsp_get_only_for_requests_under_255_bytes_encoded(monkeypatch: pytest.MonkeyPatch) -> None:
+    cert, issuer = _esteid_and_issuer()
+    real = ocsp.build_request(cert, issuer, "sha256")
+    assert ocsp.request_method(real, ocsp.Method.GET) is ocsp.Method.GET
+    # zero bytes encode to plain "A"s: 189 give 252 characters, 192 give 256
+    assert ocsp.request_method(bytes(189), ocsp.Method.GET) is ocsp.Method.GET
+    assert ocsp.request_method(bytes(192), ocsp.Method.GET) is ocsp.Method.POST
+    assert ocsp.request_method(bytes(10), ocsp.Method.POST) is ocsp.Method.POST
+
+    sent: list[str] = []
+
+    class Client:
+        def get(self, url: str, parse: object) -> bytes:
+            sent.append("GET")
+            return b""
+
+        def post(self, url: str, body: bytes, parse: object, *, content_type: str) -> bytes:
+            sent.append("POST")
+            return b""
+
+    monkeypatch.setattr(ocsp, "build_request", lambda *_: bytes(192))
+    answer = ocsp.query(Client(), cert, issuer, "http://ocsp.example/", method=ocsp.Method.GET)
+    assert sent == ["POST"]
+    assert answer.method is ocsp.Method.POST

@@ -13,7 +13,7 @@ from cryptography import x509
 
 from ctwatch import warehouse
 from ctwatch.evidence.revocation import SightingStatus, StampKind
-from ctwatch.revocation import jobs
+from ctwatch.revocation.daily_lists import ingest_daily_lists
 from ctwatch.revocation.disagreements import find_disagreements, store_disagreements
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sources import crtsh, ocsp
@@ -129,7 +129,7 @@ def test_daily_lists_and_disagreements_with_exact_evidence(sim: SimulatorRunning
 
     # CCADB, Mozilla, OneCRL, CRLSet as of two days: CCADB says Not Revoked for jprs-dv-g3 until 07-27
     for day in (T(2020, 7, 22, tzinfo=UTC), T(2020, 8, 5, tzinfo=UTC)):
-        summary = jobs.ingest_daily_lists(path, locations, as_of=day)
+        summary = ingest_daily_lists(path, locations, as_of=day)
         assert summary.fetch_errors == []
         assert summary.record_errors == 0
         assert summary.snapshots == 4

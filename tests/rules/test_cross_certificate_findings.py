@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from ctwatch import jobs, warehouse
+from ctwatch import rule_runs, warehouse
 from ctwatch.x509 import ParsedCert
 from tests.rules.factory import ca_certificate
 
@@ -54,7 +54,7 @@ def test_sub_ca_keeps_its_error_when_another_hierarchy_cross_signs_it_later(tmp_
     finally:
         con.close()
 
-    summary = jobs.evaluate_rules(warehouse_file, AS_OF)
+    summary = rule_runs.evaluate_rules(warehouse_file, AS_OF)
 
     assert summary.cross_certificates == 1
     con = warehouse.connect(warehouse_file)

@@ -36,7 +36,7 @@ from typing import Any
 
 from ctwatch import warehouse
 from ctwatch.ct.merkle import CompactRange
-from ctwatch.ingest.jobs import START_AT_ORIGIN, IngestConfig, ingest_once
+from ctwatch.ingest import START_AT_ORIGIN, IngestConfig, ingest_once
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
 

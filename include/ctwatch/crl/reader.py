@@ -5,7 +5,8 @@ cryptography's CRL loader needs the whole file in memory; a CRL can be gigabytes
 read through a buffered handle: small fields as whole TLVs, the revokedCertificates list in chunks
 of CHUNK_BYTES cut into entries. The TBSCertList bytes are hashed as they pass, and the signature is
 checked on that digest with cryptography's prehashed APIs. PEM input is base64-decoded line by line
-into a temporary file first.
+into a temporary file first. Entries are decoded by ctwatch.crl.entries, the CRL extensions by
+ctwatch.crl.extensions.
 
 The reader raises CrlFormatError on bytes that are no CertificateList; `scan_crl` (ctwatch.crl.scan)
 turns that into a recorded error.
@@ -26,32 +27,23 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from cryptography import x509
-from pyasn1.codec.der import decoder
-from pyasn1_modules import rfc5280
 
 from ctwatch.crl._der import (
     BIT_STRING,
-    BOOLEAN,
     CONTEXT_0_CONSTRUCTED,
-    ENUMERATED,
     GENERALIZED_TIME,
     INTEGER,
-    OCTET_STRING,
-    OID,
     SEQUENCE,
     UTC_TIME,
     CrlFormatError,
     TappedFile,
-    children,
     decode_integer,
-    decode_oid,
     decode_time,
-    serial_hex,
-    tlv,
     tlv_at,
 )
 from ctwatch.crl._signature import SignatureScheme, algorithm_oid, signature_scheme, verify_digest
-from ctwatch.evidence.revocation import CRLReason
+from ctwatch.crl.entries import CrlEntry, parse_entry
+from ctwatch.crl.extensions import CrlExtensions, IssuingDistributionPoint, read_crl_extensions
 from ctwatch.x509 import name_to_rfc4514
 
 CHUNK_BYTES = 1 << 20
@@ -59,37 +51,6 @@ MAX_ENTRY_BYTES = 1 << 16  # one revoked entry; real ones are < 200 bytes
 MAX_NAME_BYTES = 1 << 16
 MAX_EXTENSIONS_BYTES = 1 << 20
 MAX_PEM_LINE_BYTES = 1 << 16
-
-# Extension OID content bytes (after the 0x06 tag and length) compared raw on the hot path.
-_OID_REASON_CODE = bytes.fromhex("551d15")
-_OID_INVALIDITY_DATE = bytes.fromhex("551d18")
-_OID_CERTIFICATE_ISSUER = bytes.fromhex("551d1d")
-OID_CRL_NUMBER = "2.5.29.20"
-OID_DELTA_CRL_INDICATOR = "2.5.29.27"
-OID_ISSUING_DISTRIBUTION_POINT = "2.5.29.28"
-OID_AUTHORITY_KEY_IDENTIFIER = "2.5.29.35"
-_KNOWN_CRL_EXTENSIONS = frozenset(
-    {
-        OID_CRL_NUMBER,
-        OID_DELTA_CRL_INDICATOR,
-        OID_ISSUING_DISTRIBUTION_POINT,
-        OID_AUTHORITY_KEY_IDENTIFIER,
-        "2.5.29.18",  # issuerAltName
-        "2.5.29.46",  # freshestCRL
-        "1.3.6.1.5.5.7.1.1",  # authorityInfoAccess
-    }
-)
-_REASON_FLAG_NAMES = (
-    "unused",
-    "keyCompromise",
-    "cACompromise",
-    "affiliationChanged",
-    "superseded",
-    "cessationOfOperation",
-    "certificateHold",
-    "privilegeWithdrawn",
-    "aACompromise",
-)
 
 
 class SignatureStatus(StrEnum):
@@ -100,28 +61,6 @@ class SignatureStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class IssuingDistributionPoint:
-    """The IDP extension: the partition (scope) a CRL covers."""
-
-    full_name_uris: tuple[str, ...]
-    has_other_names: bool  # non-URI fullName entries or nameRelativeToCRLIssuer
-    only_user_certs: bool
-    only_ca_certs: bool
-    only_some_reasons: tuple[str, ...] | None
-    indirect_crl: bool
-    only_attribute_certs: bool
-
-    def scope_text(self) -> str:
-        """A canonical one-line description, used to key partitions."""
-        reasons = "all" if self.only_some_reasons is None else ",".join(self.only_some_reasons)
-        return (
-            f"uris={','.join(sorted(self.full_name_uris))};other={int(self.has_other_names)};"
-            f"user={int(self.only_user_certs)};ca={int(self.only_ca_certs)};reasons={reasons};"
-            f"indirect={int(self.indirect_crl)};attr={int(self.only_attribute_certs)}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
 class CrlHeader:
     version: int  # the version INTEGER: 1 means v2; 0 when absent (v1)
     signature_algorithm_oid: str
@@ -129,28 +68,6 @@ class CrlHeader:
     issuer_rfc4514: str | None
     this_update: datetime
     next_update: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class CrlEntry:
-    serial_hex: str
-    revoked_at: datetime | None  # None when the revocationDate is not a valid Time (see problems)
-    reason_code: int | None  # None when the entry has no reasonCode extension
-    invalidity_date: datetime | None
-    has_certificate_issuer: bool
-    reason_code_critical: bool
-    unknown_critical_oids: tuple[str, ...]
-    problems: tuple[str, ...]
-
-    @property
-    def reason(self) -> str | None:
-        """RFC 5280 name of the reason code ('keyCompromise'), the number as text when unknown."""
-        if self.reason_code is None:
-            return None
-        try:
-            return CRLReason(self.reason_code).rfc_name
-        except ValueError:
-            return str(self.reason_code)
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +187,7 @@ class CrlReader:
                 entry_tag, start, entry_end = element
                 if entry_tag != SEQUENCE:
                     raise CrlFormatError(f"revoked entry: expected a SEQUENCE, found tag 0x{entry_tag:02x}")
-                yield _entry(buf, start, entry_end)
+                yield parse_entry(buf, start, entry_end)
                 pos = entry_end
             carry = buf[pos:]
             if len(carry) > MAX_ENTRY_BYTES:
@@ -283,12 +200,7 @@ class CrlReader:
         if not self._entries_done:
             for _ in self.entries():
                 pass
-        problems: list[str] = []
-        crl_number = delta_base = None
-        idp = None
-        aki_hex = None
-        oids: list[str] = []
-        unknown_critical: list[str] = []
+        extensions = CrlExtensions()
         found = self._next_header()
         if found is not None:
             tag, length = found
@@ -296,24 +208,7 @@ class CrlReader:
                 raise CrlFormatError(f"TBSCertList: unexpected tag 0x{tag:02x} after the entries")
             if length > MAX_EXTENSIONS_BYTES:
                 raise CrlFormatError(f"crlExtensions of {length} bytes")
-            block = self._in.read_exact(length)
-            for oid, critical, value in _extensions(block, 0, len(block), "crlExtensions"):
-                if oid in oids:
-                    problems.append(f"extension {oid} appears twice")
-                oids.append(oid)
-                if critical and oid not in _KNOWN_CRL_EXTENSIONS:
-                    unknown_critical.append(oid)
-                try:
-                    if oid == OID_CRL_NUMBER:
-                        crl_number = _integer_value(value)
-                    elif oid == OID_DELTA_CRL_INDICATOR:
-                        delta_base = _integer_value(value)
-                    elif oid == OID_ISSUING_DISTRIBUTION_POINT:
-                        idp = _idp(value)
-                    elif oid == OID_AUTHORITY_KEY_IDENTIFIER:
-                        aki_hex = _aki_hex(value)
-                except Exception as exc:  # a malformed extension value is recorded, not raised
-                    problems.append(f"extension {oid} not decodable: {exc}")
+            extensions = read_crl_extensions(self._in.read_exact(length))
         if self._in.offset != self._tbs_end:
             raise CrlFormatError(f"TBSCertList ends at {self._in.offset}, its length says {self._tbs_end}")
         self._in.tbs_hash = None
@@ -324,13 +219,13 @@ class CrlReader:
         trailing = not self._in.at_end()
         status, detail = self._check_signature(outer_algorithm, signature_bits, issuer)
         return CrlTrailer(
-            crl_number=crl_number,
-            delta_base_crl_number=delta_base,
-            idp=idp,
-            aki_hex=aki_hex,
-            extension_oids=tuple(oids),
-            unknown_critical_oids=tuple(unknown_critical),
-            problems=tuple(problems),
+            crl_number=extensions.crl_number,
+            delta_base_crl_number=extensions.delta_base_crl_number,
+            idp=extensions.idp,
+            aki_hex=extensions.aki_hex,
+            extension_oids=tuple(extensions.oids),
+            unknown_critical_oids=tuple(extensions.unknown_critical_oids),
+            problems=tuple(extensions.problems),
             outer_signature_algorithm_oid=algorithm_oid(outer_algorithm),
             signature_status=status,
             signature_detail=detail,
@@ -402,123 +297,3 @@ def _name_text(name_der: bytes, warnings: list[str]) -> str | None:
     except Exception as exc:  # a name pyasn1 cannot decode is recorded, not raised
         warnings.append(f"issuer name not decodable: {exc}")
         return None
-
-
-def _extensions(buf: bytes, start: int, end: int, what: str) -> Iterator[tuple[str, bool, bytes]]:
-    """(oid, critical, extnValue content) of each Extension of an [0]/plain Extensions wrapper."""
-    tag, seq_start, seq_end = tlv(buf, start, end, what)
-    if tag != SEQUENCE:
-        raise CrlFormatError(f"{what}: expected a SEQUENCE")
-    for ext_tag, ext_start, ext_end in children(buf, seq_start, seq_end, what):
-        if ext_tag != SEQUENCE:
-            raise CrlFormatError(f"{what}: an Extension is not a SEQUENCE")
-        parts = children(buf, ext_start, ext_end, what)
-        if len(parts) not in (2, 3) or parts[0][0] != OID or parts[-1][0] != OCTET_STRING:
-            raise CrlFormatError(f"{what}: malformed Extension")
-        critical = len(parts) == 3 and parts[1][0] == BOOLEAN and buf[parts[1][1] : parts[1][2]] != b"\x00"
-        yield decode_oid(buf[parts[0][1] : parts[0][2]]), critical, buf[parts[-1][1] : parts[-1][2]]
-
-
-def _entry(buf: bytes, start: int, end: int) -> CrlEntry:
-    serial_tag, serial_start, serial_end = tlv(buf, start, end, "revoked entry")
-    if serial_tag != INTEGER:
-        raise CrlFormatError("revoked entry: userCertificate is not an INTEGER")
-    problems: list[str] = []
-    serial = serial_hex(buf[serial_start:serial_end])
-    time_tag, time_start, time_end = tlv(buf, serial_end, end, "revocationDate")
-    revoked_at = None
-    try:
-        revoked_at = decode_time(time_tag, buf[time_start:time_end])
-    except CrlFormatError as exc:
-        problems.append(f"revocationDate: {exc}")
-    reason_code = None
-    invalidity_date = None
-    certificate_issuer = reason_critical = False
-    unknown_critical: list[str] = []
-    seen_oids: set[bytes] = set()
-    if time_end < end:
-        for ext_tag, ext_start, ext_end in children(buf, tlv(buf, time_end, end, "entry")[1], end, "entry"):
-            if ext_tag != SEQUENCE:
-                raise CrlFormatError("crlEntryExtensions: an Extension is not a SEQUENCE")
-            parts = children(buf, ext_start, ext_end, "entry extension")
-            if len(parts) not in (2, 3) or parts[0][0] != OID or parts[-1][0] != OCTET_STRING:
-                raise CrlFormatError("crlEntryExtensions: malformed Extension")
-            oid = buf[parts[0][1] : parts[0][2]]
-            if oid in seen_oids:
-                problems.append(f"entry extension {decode_oid(oid)} appears twice")
-            seen_oids.add(oid)
-            critical = len(parts) == 3 and buf[parts[1][1] : parts[1][2]] != b"\x00"
-            value_start, value_end = parts[-1][1], parts[-1][2]
-            try:
-                if oid == _OID_REASON_CODE:
-                    reason_critical = critical
-                    tag, s, e = tlv(buf, value_start, value_end, "reasonCode")
-                    if tag != ENUMERATED:
-                        raise CrlFormatError("reasonCode is not ENUMERATED")
-                    reason_code = decode_integer(buf[s:e])
-                elif oid == _OID_INVALIDITY_DATE:
-                    tag, s, e = tlv(buf, value_start, value_end, "invalidityDate")
-                    invalidity_date = decode_time(tag, buf[s:e])
-                elif oid == _OID_CERTIFICATE_ISSUER:
-                    certificate_issuer = True
-                    if tlv(buf, value_start, value_end, "certificateIssuer")[0] != SEQUENCE:
-                        raise CrlFormatError("certificateIssuer is not GeneralNames")
-                elif critical:
-                    unknown_critical.append(decode_oid(oid))
-            except CrlFormatError as exc:
-                problems.append(f"entry extension {decode_oid(oid)}: {exc}")
-    return CrlEntry(
-        serial_hex=serial,
-        revoked_at=revoked_at,
-        reason_code=reason_code,
-        invalidity_date=invalidity_date,
-        has_certificate_issuer=certificate_issuer,
-        reason_code_critical=reason_critical,
-        unknown_critical_oids=tuple(unknown_critical),
-        problems=tuple(problems),
-    )
-
-
-def _integer_value(value: bytes) -> int:
-    tag, start, end = tlv(value, 0, len(value), "INTEGER")
-    if tag != INTEGER:
-        raise CrlFormatError("not an INTEGER")
-    return decode_integer(value[start:end])
-
-
-def _aki_hex(value: bytes) -> str | None:
-    decoded, _ = decoder.decode(value, asn1Spec=rfc5280.AuthorityKeyIdentifier())
-    key_id = decoded["keyIdentifier"]
-    return bytes(key_id).hex() if key_id.isValue else None
-
-
-def _idp(value: bytes) -> IssuingDistributionPoint:
-    decoded, _ = decoder.decode(value, asn1Spec=rfc5280.IssuingDistributionPoint())
-    uris: list[str] = []
-    other_names = False
-    point = decoded["distributionPoint"]
-    if point.isValue:
-        if point.getName() == "fullName":
-            for general_name in point["fullName"]:
-                if general_name.getName() == "uniformResourceIdentifier":
-                    uris.append(str(general_name["uniformResourceIdentifier"]))
-                else:
-                    other_names = True
-        else:
-            other_names = True
-    reasons = decoded["onlySomeReasons"]
-    some_reasons = None
-    if reasons.isValue:
-        bits = tuple(reasons)
-        some_reasons = tuple(
-            name for index, name in enumerate(_REASON_FLAG_NAMES) if index < len(bits) and bits[index]
-        )
-    return IssuingDistributionPoint(
-        full_name_uris=tuple(uris),
-        has_other_names=other_names,
-        only_user_certs=bool(decoded["onlyContainsUserCerts"]),
-        only_ca_certs=bool(decoded["onlyContainsCACerts"]),
-        only_some_reasons=some_reasons,
-        indirect_crl=bool(decoded["indirectCRL"]),
-        only_attribute_certs=bool(decoded["onlyContainsAttributeCerts"]),
-    )

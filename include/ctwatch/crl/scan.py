@@ -20,7 +20,8 @@ from urllib.parse import urlsplit
 from cryptography import x509
 
 from ctwatch.crl._der import CrlFormatError
-from ctwatch.crl.reader import CrlEntry, CrlHeader, CrlTrailer, SignatureStatus, open_crl
+from ctwatch.crl.entries import CrlEntry
+from ctwatch.crl.reader import CrlHeader, CrlTrailer, SignatureStatus, open_crl
 from ctwatch.evidence.revocation import CRLReason
 from ctwatch.x509 import ParsedCert
 

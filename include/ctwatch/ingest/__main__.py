@@ -14,8 +14,9 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ctwatch.ingest.jobs import START_AT_HEAD, START_AT_ORIGIN, IngestConfig, ingest_once
-from ctwatch.ingest.plan import MAX_RANGES, MIN_RANGE_ENTRIES
+from ctwatch.ingest.config import START_AT_HEAD, START_AT_ORIGIN, IngestConfig
+from ctwatch.ingest.ranges import MAX_RANGES, MIN_RANGE_ENTRIES
+from ctwatch.ingest.run import ingest_once
 from ctwatch.timeutil import parse_utc
 
 

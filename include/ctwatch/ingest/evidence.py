@@ -22,8 +22,8 @@ FAILURES_DIR = "failures"
 
 
 def observed_at(request_as_of: datetime | None) -> datetime:
-    """DESIGN's stamping rule: a simulator answer is stamped with the as-of time it represents, a
-    live fetch with the real time of the fetch."""
+    """The observation stamp: a simulator answer is stamped with the as-of time it represents, a
+    live fetch with the real time of the fetch (docs/design.md, the stamping rule)."""
     return request_as_of if request_as_of is not None else datetime.now(UTC)
 
 

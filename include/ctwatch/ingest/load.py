@@ -1,4 +1,4 @@
-"""Load staged ranges into the warehouse: rows and coverage in one transaction per group of ranges.
+"""The load step: staged ranges into the warehouse, rows and coverage in one transaction per group.
 
 A range whose coverage overlaps what is stored already was loaded before (a retried task, a killed
 run re-planned): it is skipped as a whole, so nothing is stored twice. Ranges are grouped until a
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -22,8 +23,8 @@ from pathlib import Path
 import duckdb
 
 from ctwatch import rules, warehouse
-from ctwatch.ingest.evidence import to_record
-from ctwatch.ingest.model import StagedRange, VerificationFailure, read_msgpack
+from ctwatch.ingest.evidence import failure_files, to_record
+from ctwatch.ingest.model import StagedRange, TreeHead, VerificationFailure, read_msgpack
 from ctwatch.warehouse import ct_store
 from ctwatch.x509 import CertError, ParsedCert, analyse_der
 
@@ -48,6 +49,41 @@ class LoadSummary:
     @classmethod
     def empty(cls) -> LoadSummary:
         return cls(0, 0, 0, 0, 0, 0, 0, 0, 0.0, {})
+
+
+def load_ranges(
+    warehouse_file: Path, staged_paths: Iterable[Path], *, as_of: datetime, run_dir: Path | None = None
+) -> LoadSummary:
+    """The load step: staged ranges loaded (rows and coverage per transaction), then the staged files
+    deleted. With the run's staging folder `run_dir` (the run is over), also store the evidence of
+    the ranges its fetch tasks refused, then delete the whole folder."""
+    paths = [Path(p) for p in staged_paths]
+    failures = failure_files(run_dir) if run_dir is not None else []
+    summary = LoadSummary.empty()
+    if paths or failures:
+        con = warehouse.connect(warehouse_file)
+        try:
+            summary = load_staged_ranges(con, paths, as_of=as_of, failure_paths=failures)
+        finally:
+            con.close()
+        log.info(
+            "loaded %d ranges (%d already covered): %d entries, %d watched leaf rows, %d new certificates, "
+            "%d findings, %d bad entries, %d refused ranges, %.2f CPU-s",
+            summary.ranges_loaded,
+            summary.ranges_skipped,
+            summary.entries,
+            summary.leaf_rows,
+            summary.new_certificates,
+            summary.findings,
+            summary.entry_errors,
+            summary.verification_failures,
+            summary.cpu_s,
+        )
+    for path in [*paths, *failures]:
+        path.unlink(missing_ok=True)
+    if run_dir is not None:
+        shutil.rmtree(run_dir, ignore_errors=True)
+    return summary
 
 
 def _overlaps(covered: Sequence[tuple[int, int]], start: int, end_exclusive: int) -> bool:
@@ -137,14 +173,7 @@ def _load_group(con: duckdb.DuckDBPyConnection, group: Sequence[StagedRange]) ->
                 continue
             covered[log_id].append((staged.start, staged.end_exclusive))
             head = staged.tree_head
-            heads[(log_id, head.tree_size, head.root_hash)] = ct_store.TreeHeadRecord(
-                log_id,
-                head.tree_size,
-                head.timestamp_ms,
-                head.root_hash,
-                head.signature,
-                head.signature_format,
-            )
+            heads[(log_id, head.tree_size, head.root_hash)] = head_record(log_id, head)
             ranges.append(
                 ct_store.CoveredRange(
                     log_id,
@@ -191,6 +220,13 @@ def _load_group(con: duckdb.DuckDBPyConnection, group: Sequence[StagedRange]) ->
         outcome.entry_errors = ct_store.store_entry_errors(con, errors)
         ct_store.add_coverage(con, ranges)
     return outcome
+
+
+def head_record(log_id: str, head: TreeHead) -> ct_store.TreeHeadRecord:
+    """A verified tree head as the warehouse stores it."""
+    return ct_store.TreeHeadRecord(
+        log_id, head.tree_size, head.timestamp_ms, head.root_hash, head.signature, head.signature_format
+    )
 
 
 def _extend_leaves(leaves: ct_store.LeafColumns, log_id: str, staged: StagedRange) -> None:

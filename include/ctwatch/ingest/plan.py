@@ -1,77 +1,149 @@
-"""Planning: which index ranges of which log a run fetches, from tree heads and coverage.
-
-Pure functions over half-open ranges. A plan never holds more than `max_ranges` ranges (Airflow
-maps one task per range, and `max_map_length` is 1024): ranges grow with the backlog instead,
-and what does not fit is left for the next run, which plans the remaining gaps again.
-"""
+"""The plan step (warehouse): per discovered log, the index ranges between its follow start (or
+backfill window) and its verified head that are not covered yet. New logs start following here, and
+heads refused at discovery or not consistent with the stored head are stored as evidence."""
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import logging
+from pathlib import Path
 
-MAX_RANGES = 512
-MIN_RANGE_ENTRIES = 100_000
+import duckdb
 
+from ctwatch import warehouse
+from ctwatch.ingest.config import START_AT_HEAD, START_AT_ORIGIN
+from ctwatch.ingest.evidence import describe_failure, observed_at, to_record
+from ctwatch.ingest.load import head_record
+from ctwatch.ingest.model import (
+    CONSISTENCY,
+    Plan,
+    PlannedLog,
+    TreeHead,
+    VerificationFailure,
+    read_msgpack,
+    write_atomically,
+)
+from ctwatch.ingest.ranges import MAX_RANGES, MIN_RANGE_ENTRIES, PlannedRange, split_gaps, uncovered
+from ctwatch.ingest.readers import READ_FAILURES, open_reader
+from ctwatch.sources.http import Politeness
+from ctwatch.sources.loglist import LogApi
+from ctwatch.warehouse import ct_store
 
-@dataclass(frozen=True, slots=True)
-class PlannedRange:
-    log_position: int  # index of the log in the plan file
-    start: int
-    end_exclusive: int
-
-
-def uncovered(start: int, end_exclusive: int, covered: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of [start, end_exclusive) outside every covered range (covered need not be sorted)."""
-    gaps: list[tuple[int, int]] = []
-    position = start
-    for low, high in sorted(covered):
-        if high <= position:
-            continue
-        if low >= end_exclusive:
-            break
-        if low > position:
-            gaps.append((position, low))
-        position = max(position, high)
-    if position < end_exclusive:
-        gaps.append((position, end_exclusive))
-    return gaps
+log = logging.getLogger(__name__)
+PLAN_FILE = "plan.msgpack"
 
 
-def split_gaps(
-    gaps_by_log: Mapping[int, Sequence[tuple[int, int]]],
+def plan_ranges(
+    warehouse_file: Path,
+    discovery_file: Path,
     *,
+    new_logs_start: str = START_AT_HEAD,
     min_range_entries: int = MIN_RANGE_ENTRIES,
     max_ranges: int = MAX_RANGES,
-    alignment: Mapping[int, int] | None = None,
-) -> list[PlannedRange]:
-    """Cut every gap into ranges of at most one chunk, at multiples of the chunk size.
+) -> list[dict[str, int | str]]:
+    """Plan the index ranges to fetch: per log, what lies between its follow start (or backfill
+    window) and its verified head and is not covered yet. New logs start following here; refused
+    heads (discovery's, and heads not consistent with the stored one) are stored as evidence. Writes
+    the plan file beside the discovery file; returns the fetch jobs (plan path, log, start, end)."""
+    discovery = read_msgpack(discovery_file, Plan)
+    con = warehouse.connect(warehouse_file)
+    try:
+        consistent, refused = _consistent_logs(con, discovery)
+        with warehouse.transaction(con):
+            ct_store.store_verification_failures(con, [to_record(f) for f in [*discovery.failures, *refused]])
+            follow = ct_store.follow_from(con)
+            for planned in consistent:
+                log_id = planned.log.log_id.hex()
+                if log_id not in follow:
+                    start = 0 if new_logs_start == START_AT_ORIGIN else planned.tree_head.tree_size
+                    head = head_record(log_id, planned.tree_head)
+                    ct_store.start_following(con, head, start, planned.log.url, planned.log.description)
+                    follow[log_id] = start
+            covered = ct_store.coverage(con, [p.log.log_id.hex() for p in consistent])
+            watched = set(discovery.watched_spki_sha256) | set(ct_store.watched_issuer_keys(con))
+    finally:
+        con.close()
+    gaps: dict[int, list[tuple[int, int]]] = {}
+    for position, planned in enumerate(consistent):
+        log_id = planned.log.log_id.hex()
+        low, high = planned.window or (follow[log_id], planned.tree_head.tree_size)
+        gaps[position] = uncovered(low, min(high, planned.tree_head.tree_size), covered[log_id])
+    alignment = {p: 256 for p, planned in enumerate(consistent) if planned.log.api == LogApi.STATIC_CT}
+    ranges = split_gaps(gaps, min_range_entries=min_range_entries, max_ranges=max_ranges, alignment=alignment)
+    plan = Plan(
+        logs=consistent,
+        watched_spki_sha256=sorted(watched),
+        watched_der_sha256=discovery.watched_der_sha256,
+        batch_size=discovery.batch_size,
+        requests_per_second=discovery.requests_per_second,
+        concurrency=discovery.concurrency,
+        request_as_of=discovery.request_as_of,
+    )
+    plan_file = write_atomically(discovery_file.with_name(PLAN_FILE), plan)
+    for position, planned in enumerate(consistent):
+        mine = [r for r in ranges if r.log_position == position]
+        log.info(
+            "%s: head %d, %d entries uncovered, planned %d ranges (%d entries)",
+            planned.log.description,
+            planned.tree_head.tree_size,
+            sum(high - low for low, high in gaps[position]),
+            len(mine),
+            sum(r.end_exclusive - r.start for r in mine),
+        )
+    return [_job(plan_file, r) for r in ranges]
 
-    The chunk is large enough that all gaps fit in `max_ranges` ranges, at least
-    `min_range_entries`, and a multiple of the log's `alignment` (256 for static-ct data tiles).
-    If gaps are so fragmented that more ranges come out, the first `max_ranges` are kept, taken
-    from the logs in turn.
-    """
-    if max_ranges < 1 or min_range_entries < 1:
-        raise ValueError("max_ranges and min_range_entries must be positive")
-    total = sum(high - low for gaps in gaps_by_log.values() for low, high in gaps)
-    if total == 0:
-        return []
-    # Cutting at multiples of the chunk adds at most one piece per gap (its unaligned start).
-    gap_count = sum(len(gaps) for gaps in gaps_by_log.values())
-    base_chunk = max(min_range_entries, -(-total // max(1, max_ranges - gap_count)))
-    per_log: list[list[PlannedRange]] = []
-    for log_position, gaps in sorted(gaps_by_log.items()):
-        align = (alignment or {}).get(log_position, 1)
-        chunk = -(-base_chunk // align) * align
-        pieces: list[PlannedRange] = []
-        for low, high in gaps:
-            cut = low
-            while cut < high:
-                next_cut = min(high, (cut // chunk + 1) * chunk)
-                pieces.append(PlannedRange(log_position, cut, next_cut))
-                cut = next_cut
-        per_log.append(pieces)
-    round_robin = (piece for group in itertools.zip_longest(*per_log) for piece in group if piece is not None)
-    return list(itertools.islice(round_robin, max_ranges))
+
+def _job(plan_file: Path, planned: PlannedRange) -> dict[str, int | str]:
+    return {
+        "plan_file": str(plan_file),
+        "log_position": planned.log_position,
+        "start": planned.start,
+        "end_exclusive": planned.end_exclusive,
+    }
+
+
+def _consistent_logs(
+    con: duckdb.DuckDBPyConnection, discovery: Plan
+) -> tuple[list[PlannedLog], list[VerificationFailure]]:
+    """The discovered logs whose new head is consistent with the largest head stored for them, and
+    the evidence for those whose head is not."""
+    latest = ct_store.latest_tree_heads(con)
+    kept: list[PlannedLog] = []
+    refused: list[VerificationFailure] = []
+    for planned in discovery.logs:
+        previous = latest.get(planned.log.log_id.hex())
+        if previous is not None:
+            politeness = Politeness(discovery.batch_size, discovery.requests_per_second)
+            reader = open_reader(planned.log, politeness, as_of=discovery.request_as_of)
+            try:
+                reader.prove_extends(_tree_head(previous), planned.tree_head)
+            except READ_FAILURES as exc:
+                log.error(
+                    "%s: head %d (root %s) is not proven consistent with the stored head %d (root %s): %s",
+                    planned.log.description,
+                    planned.tree_head.tree_size,
+                    planned.tree_head.root_hash.hex(),
+                    previous.tree_size,
+                    previous.root_hash.hex(),
+                    exc,
+                )
+                refused.append(
+                    describe_failure(
+                        exc,
+                        planned.log,
+                        observed_at(discovery.request_as_of),
+                        proof_kind=CONSISTENCY,
+                        tree_size=planned.tree_head.tree_size,
+                        previous_tree_size=previous.tree_size,
+                    )
+                )
+                continue
+            finally:
+                reader.close()
+        kept.append(planned)
+    return kept, refused
+
+
+def _tree_head(record: ct_store.TreeHeadRecord) -> TreeHead:
+    return TreeHead(
+        record.tree_size, record.timestamp_ms, record.root_hash, record.signature, record.signature_format
+    )

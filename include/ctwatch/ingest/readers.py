@@ -11,12 +11,17 @@ from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Protocol
 
-from ctwatch.ct.signatures import SignedTreeHead, verify_checkpoint
+from ctwatch.ct.merkle import ProofError
+from ctwatch.ct.signatures import SignatureError, SignedTreeHead, verify_checkpoint
 from ctwatch.ingest.model import CHECKPOINT, RFC6962_STH, LogEndpoint, TreeHead
-from ctwatch.sources.http import HttpClient, Politeness
+from ctwatch.sources.http import FetchError, HttpClient, Politeness
 from ctwatch.sources.loglist import LogApi
 from ctwatch.sources.rfc6962 import EntryBatch, Rfc6962Client
 from ctwatch.sources.static_ct import TILE_WIDTH, StaticCtClient, VerifiedCheckpoint
+
+# What reading a log raises when the log cannot be read or does not prove what it serves: the log is
+# skipped (or its range left uncovered) for this run, with the evidence kept.
+READ_FAILURES = (FetchError, SignatureError, ProofError, ValueError, LookupError)
 
 
 class LogReader(Protocol):

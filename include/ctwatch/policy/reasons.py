@@ -5,8 +5,8 @@ BR item numbers are not stable: SC6 (v1.6.1, 2018-10-14) split 4.9.1.1 into a 24
 1..16 with a CRLReason per item. So ctwatch names the *situation* (RevocationReason) and maps it to
 the item of the text in force.
 
-Sources: `br-excerpts/BR_v1.7.0_4.9.1-4.9.12.md` (SC6 numbering) and `BR_v2.2.6_4.9.1.md`
-(SC061 numbering and CRLReasons, unchanged in meaning since v1.8.7). UNVERIFIED: a 1..16 numbering
+Sources: the Baseline Requirements v1.7.0 §4.9.1 (SC6 numbering) and v2.2.6 §4.9.1 (SC061
+numbering and CRLReasons, unchanged in meaning since v1.8.7). UNVERIFIED: a 1..16 numbering
 without CRLReasons, with the "easily compute the private key" situation moved to the 24-hour list,
 already existed in some v1.7.x after 1.7.0 (ballot drafts based on v1.7.9 quote it); that version was
 not identified, so the v1.7.0 numbering is used for the whole SC6 period.

@@ -38,6 +38,7 @@ from ctwatch.policy.reasons import (
     RevocationReason,
 )
 from ctwatch.rules import Citation
+from ctwatch.timeutil import require_aware
 from ctwatch.x509.model import CertKind
 
 BR: Final = "CA/Browser Forum Baseline Requirements"
@@ -103,9 +104,7 @@ class Deadline:
 
 
 def _aware(name: str, moment: datetime) -> datetime:
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError(f"{name} must be a timezone-aware datetime")
-    return moment.astimezone(UTC)
+    return require_aware(moment, name).astimezone(UTC)
 
 
 def _day_start(day: date) -> datetime:

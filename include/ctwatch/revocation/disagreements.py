@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Final
 
 import duckdb
@@ -23,6 +24,7 @@ import duckdb
 from ctwatch.revocation.settlement import contradiction, load_evidence, publication_allowance
 from ctwatch.timeutil import require_aware
 from ctwatch.warehouse._db import row_count, transaction
+from ctwatch.warehouse.connection import connect
 from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
 REPORT_CONTRADICTED = "report_revoked_ca_channel_not"
@@ -147,3 +149,12 @@ def store_disagreements(con: duckdb.DuckDBPyConnection, as_of: datetime) -> Disa
 def _open_count(con: duckdb.DuckDBPyConnection) -> int:
     row = con.execute(load_sql("sources/count_disagreements")).fetchone()
     return int(row[0]) if row else 0
+
+
+def evaluate_disagreements(warehouse_file: Path, as_of: datetime) -> DisagreementsStored:
+    """The unit of work: `store_disagreements` as of `as_of` on the warehouse file."""
+    con = connect(warehouse_file)
+    try:
+        return store_disagreements(con, as_of)
+    finally:
+        con.close()

@@ -13,6 +13,7 @@ import pkgutil
 from datetime import datetime
 
 from ctwatch.rules._model import Finding, Rule, RuleContext
+from ctwatch.timeutil import require_aware
 from ctwatch.x509.model import ParsedCert
 
 RULES_PACKAGE = "ctwatch.rules"
@@ -66,8 +67,7 @@ def evaluate(cert: ParsedCert, *, as_of: datetime, context: RuleContext | None =
     `as_of` must be timezone-aware (ValueError otherwise): it is the evaluation date of duty rules.
     An expired certificate is still evaluated; what expiry means is the clock's business.
     """
-    if as_of.tzinfo is None or as_of.utcoffset() is None:
-        raise ValueError("as_of must be a timezone-aware datetime")
+    require_aware(as_of, "as_of")
     context = context or RuleContext()
     findings = []
     for rule in all_rules():

@@ -6,7 +6,7 @@ A bug's comments (`fetch_comments`: who wrote each, when, and the text) show whe
 the IRG update rhythm: the assignee of a CA-compliance bug is the CA's representative. Their text
 (ctwatch.sources.bug_mentions) shows which certificates a bug names.
 
-Whiteboard tags (domain-spec §1.6): `[ca-revocation-delay]`, `[leaf-revocation-delay]`, the 2020
+Whiteboard tags (docs/domain.md, Bugzilla): `[ca-revocation-delay]`, `[leaf-revocation-delay]`, the 2020
 spellings `[delayed-revocation-ca]` / `[delayed-revocation-leaf]`, and the bare `revocation-delay`.
 """
 

@@ -1,6 +1,6 @@
 """CCADB reports: AllCertificateRecords (owner, parent, trust bits, store and revocation status),
-Mozilla's PublicIntermediateCertsRevokedWithPEMCSV (revocation date and reason), the PEM reports,
-and archived dated snapshots of them.
+Mozilla's PublicIntermediateCertsRevokedWithPEMCSV (revocation date and reason), and archived
+dated snapshots of them.
 
 The parsers are driven by the header (columns by name), so the V5 report and older variants (e.g.
 the ccadb-utils sample with "Full CRL Issued By This CA") both parse; the header line is kept
@@ -31,7 +31,6 @@ from ctwatch.evidence.revocation import (
     sha256_hex,
 )
 from ctwatch.sources.http import BodyError, HttpClient
-from ctwatch.x509 import CertError, ParsedCert, analyse_bytes
 
 OBSERVER = "ccadb"
 MOZILLA_OBSERVER = "ccadb"  # Mozilla's report is served by CCADB from CA-entered data
@@ -254,19 +253,6 @@ def parse_mozilla_revoked(
         errors=tuple(errors),
         raw_header=raw_header,
     )
-
-
-def certificates_from_pem_report(body: bytes) -> tuple[list[ParsedCert], list[CertError]]:
-    """Certificates of a PEM report (AllCertificatePEMsCSVFormat, "X.509 Certificate (PEM)" or
-    "PEM Info" column); undecodable entries come back as CertErrors."""
-    parsed: list[ParsedCert] = []
-    failed: list[CertError] = []
-    reader = csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline=""))
-    for row in reader:
-        pem = row.get("X.509 Certificate (PEM)") or row.get("PEM Info") or ""
-        for result in analyse_bytes(pem.strip("'\"").encode()):
-            (failed if isinstance(result, CertError) else parsed).append(result)  # type: ignore[arg-type]
-    return parsed, failed
 
 
 def _require_csv(body: bytes) -> bytes:

@@ -4,7 +4,7 @@ The response body goes to disk in CHUNK_BYTES pieces and is never whole in memor
 is named by its SHA-256, so an identical re-fetch lands on the same file. Every fetch returns a
 CrlFetch record, errors included (nothing raises for a network or server problem).
 
-Observation stamp (DESIGN.md evidence model): a live fetch is stamped with the real time the answer
+Observation stamp (docs/design.md, the stamping rule): a live fetch is stamped with the real time the answer
 arrived; a request to a simulator or archive that carries `as_of` (header X-Ctwatch-As-Of) is stamped
 with that as-of time, because the answer represents the world as of then.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 import requests
 
 from ctwatch.evidence.crl import CrlFetch, CrlValidators
+from ctwatch.timeutil import require_aware
 
 AS_OF_HEADER = "X-Ctwatch-As-Of"
 DEFAULT_MAX_BYTES = 2 * 1024**3
@@ -49,8 +50,8 @@ def fetch_crl(
     `as_of` (timezone-aware) travels in the X-Ctwatch-As-Of header and becomes the observation stamp.
     A body larger than `max_bytes` is not kept: reading stops at the cap and the record says why.
     """
-    if as_of is not None and as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    if as_of is not None:
+        require_aware(as_of, "as_of")
     headers = {"User-Agent": USER_AGENT, "Accept": "application/pkix-crl, */*"}
     if previous is not None and previous.etag:
         headers["If-None-Match"] = previous.etag

@@ -42,10 +42,6 @@ OBSERVER = "crtsh"
 RESULT_LIMIT = 10_000
 # What a DNS identity may start with; '_' is a LIKE wildcard itself and '%' the one being split.
 SPLIT_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789*-."
-CSV_COLUMNS = (
-    "crtsh_id", "ca_id", "issuer_ca_id", "subject", "not_before", "not_after", "serial_hex", "sha256",
-    "issuer_spki_sha256", "revocation_date", "reason_code", "last_seen_check_date", "crl_last_checked",
-)  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,23 +224,3 @@ def _csv_sighting(row: dict[str, str]) -> Sighting:
             if value
         },
     )
-
-
-def query_crtsh_database(dsn: str = "host=crt.sh port=5432 user=guest dbname=certwatch") -> bytes:
-    """Run the query on crt.sh's PostgreSQL and return CSV bytes for parse_ocsp_signing_ca_csv.
-
-    Needs psycopg (not a ctwatch dependency, imported only here); not tested, since crt.sh's x509
-    functions exist only on crt.sh.
-    """
-    import psycopg  # type: ignore[import-not-found]  # noqa: PLC0415 - optional, direct mode only
-
-    query = ocsp_signing_ca_query().strip().rstrip(";")
-    out = io.BytesIO()
-    with (
-        psycopg.connect(dsn) as connection,
-        connection.cursor() as cursor,
-        cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv, HEADER)") as copy,
-    ):
-        for chunk in copy:
-            out.write(bytes(chunk))
-    return out.getvalue()

@@ -24,6 +24,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from ctwatch.timeutil import require_aware
+
 
 class LogState(StrEnum):
     """Log state as the list distributor sees it (Chrome CT policy vocabulary)."""
@@ -114,10 +116,7 @@ class LogSelection:
 def _parse_time(value: Any, what: str) -> datetime:
     if not isinstance(value, str):
         raise ValueError(f"{what} is not a timestamp string")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        raise ValueError(f"{what} {value!r} has no time zone")
-    return parsed
+    return require_aware(datetime.fromisoformat(value), f"{what} {value!r}")
 
 
 def _b64(value: Any, what: str) -> bytes:

@@ -39,7 +39,7 @@ from ctwatch.sources.http import FetchError, HttpClient
 OBSERVER = "ctwatch"
 OCSP_NOCHECK = x509.ObjectIdentifier("1.3.6.1.5.5.7.48.1.5")
 _HASHES: dict[str, hashes.HashAlgorithm] = {"sha1": hashes.SHA1(), "sha256": hashes.SHA256()}  # noqa: S303 - RFC 6960 CertID
-# RFC 6960 Appendix A.1: GET for requests whose encoding is under 255 bytes
+# RFC 6960 Appendix A.1: GET only for requests under 255 bytes after encoding, larger ones by POST
 MAX_GET_REQUEST_BYTES = 255
 OCSP_REQUEST_TYPE = "application/ocsp-request"
 
@@ -78,10 +78,21 @@ def build_request(cert: x509.Certificate, issuer: x509.Certificate, cert_id_hash
     return builder.build().public_bytes(serialization.Encoding.DER)
 
 
+def _encoded(request_der: bytes) -> str:
+    """The request as a GET sends it: URL-encoded base64 of its DER."""
+    return urllib.parse.quote(base64.b64encode(request_der).decode("ascii"), safe="")
+
+
 def get_url(responder_url: str, request_der: bytes) -> str:
     """RFC 6960 A.1 GET URL: the responder URL, '/', then the URL-encoded base64 of the request."""
-    encoded = urllib.parse.quote(base64.b64encode(request_der).decode("ascii"), safe="")
-    return responder_url.rstrip("/") + "/" + encoded
+    return responder_url.rstrip("/") + "/" + _encoded(request_der)
+
+
+def request_method(request_der: bytes, wanted: Method) -> Method:
+    """`wanted`, except that a request too large for GET (`MAX_GET_REQUEST_BYTES`) goes by POST."""
+    if wanted is Method.GET and len(_encoded(request_der)) >= MAX_GET_REQUEST_BYTES:
+        return Method.POST
+    return wanted
 
 
 def responder_findings(responder: x509.Certificate) -> tuple[str, ...]:
@@ -263,8 +274,10 @@ def query(
     method: Method = Method.POST,
     cert_id_hash: str = "sha1",
 ) -> OcspAnswer:
-    """Ask `responder_url` about `cert`; every failure comes back as an answer with `error`."""
+    """Ask `responder_url` about `cert` (by POST when the request is too large for GET); every
+    failure comes back as an answer with `error`."""
     request_der = build_request(cert, issuer, cert_id_hash)
+    method = request_method(request_der, method)
     der_sha256 = cert.fingerprint(hashes.SHA256()).hex()
     try:
         if method is Method.GET:

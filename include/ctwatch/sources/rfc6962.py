@@ -21,7 +21,14 @@ from typing import TypeVar
 import msgspec
 
 from ctwatch.ct.entries import EntryDecodeError, LogEntry, decode_rfc6962_entry, decode_rfc6962_entry_b64
-from ctwatch.ct.merkle import CompactRange, ProofError, leaf_hash, verify_compact_range, verify_consistency
+from ctwatch.ct.merkle import (
+    CompactRange,
+    ProofError,
+    leaf_hash,
+    verify_compact_range,
+    verify_consistency,
+    verify_whole_tree,
+)
 from ctwatch.ct.signatures import SignatureError, SignedTreeHead, verify_tree_head
 from ctwatch.sources.http import BodyError, FetchError, HttpClient, Politeness, fetch_in_order, join_url
 
@@ -279,13 +286,7 @@ class Rfc6962Client:
         self, folded: CompactRange, first_hash: bytes, last_hash: bytes, sth: SignedTreeHead
     ) -> None:
         if folded.begin == 0 and folded.end == sth.tree_size:
-            served = folded.root()
-            if served != sth.root_hash:
-                raise ProofError(
-                    f"entries [0, {sth.tree_size}) do not hash to the tree head root",
-                    expected=sth.root_hash,
-                    served=served,
-                )
+            verify_whole_tree(folded, sth.root_hash, "the tree head root")
             return
         proofs: list[list[bytes]] = []
         for index, value in ((folded.begin, first_hash), (folded.end - 1, last_hash)):

@@ -32,6 +32,7 @@ from ctwatch.ct.merkle import (
     root_hash,
     verify_compact_range,
     verify_consistency,
+    verify_whole_tree,
 )
 from ctwatch.ct.signatures import Checkpoint, CheckpointError, SignatureError, verify_checkpoint
 from ctwatch.sources.http import BodyError, HttpClient, Politeness, fetch_in_order, join_url
@@ -275,13 +276,7 @@ class StaticCtClient:
     def _prove_range(self, folded: CompactRange, checkpoint: VerifiedCheckpoint) -> None:
         size = checkpoint.tree_size
         if folded.begin == 0 and folded.end == size:
-            served = folded.root()
-            if served != checkpoint.root_hash:
-                raise ProofError(
-                    f"entries [0, {size}) do not hash to the checkpoint root",
-                    expected=checkpoint.root_hash,
-                    served=served,
-                )
+            verify_whole_tree(folded, checkpoint.root_hash, "the checkpoint root")
             return
         hashes = _TileHashes(self.hash_tile, size)
         verify_compact_range(

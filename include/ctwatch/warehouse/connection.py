@@ -12,6 +12,7 @@ import duckdb
 
 from ctwatch.warehouse.errors import WarehouseError, WarehouseLockedError
 from ctwatch.warehouse.schema import check_schema_current, migrate
+from ctwatch.warehouse.sqlfiles import load_sql
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ def connect(
         path.parent.mkdir(parents=True, exist_ok=True)
     con = _open_with_retry(path, read_only=read_only, lock_timeout_s=lock_timeout_s)
     try:
-        con.execute("SET TimeZone = 'UTC'")
+        con.execute(load_sql("meta/set_utc_time_zone"))
         if read_only:
             check_schema_current(con)
         else:

@@ -9,31 +9,30 @@ same versions in any order gives the same runs.
 Storage stays small for a big CRL polled often: an identical re-fetch adds one `crl_fetches` row;
 a new version adds one `crl_versions` row and only the runs that start or end; the raw file is kept
 only for the newest versions of a URL and for versions whose entry set changed (`release_raw`).
+The findings over the archived versions are in `crl_findings`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from ctwatch.crl import CrlEntry, CrlFinding, Severity, scan_crl
+from ctwatch.crl import CrlEntry, CrlFinding, scan_crl
 from ctwatch.crl.reader import CrlHeader, CrlTrailer
 from ctwatch.evidence.crl import CrlFetch, CrlValidators
 from ctwatch.evidence.revocation import CRLReason
-from ctwatch.policy.windows import SUBORDINATE_CA_PUBLICATION
-from ctwatch.warehouse._db import transaction
-from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
+from ctwatch.warehouse._db import row_count, transaction
+from ctwatch.warehouse.sqlfiles import load_sql, query_count
 from ctwatch.x509 import ParsedCert
 
 STAGE_BATCH_ROWS = 50_000
-PUBLICATION_WINDOW = SUBORDINATE_CA_PUBLICATION  # a CRL may lag a revocation by this much (BR 4.9.7)
 _NEGATIVE_CRL_NUMBER_OFFSET = 1 << 168  # > any 20-octet cRLNumber: keeps negatives ordered
+# RFC 5280 reasonCode names, bound into refresh_observations_insert (an unknown code stays its number)
+_REASON_NAMES = {"reason_code": [int(r) for r in CRLReason], "reason_name": [r.rfc_name for r in CRLReason]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +44,6 @@ class ArchiveOutcome:
     staged_file_kept: bool  # False: the caller may delete the staged file
     scan_findings: tuple[CrlFinding, ...]  # one-file findings of a new version
     error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class ArchiveFinding:
-    """A finding over the versions of a partition (or about one version)."""
-
-    code: str
-    severity: Severity
-    detail: str
-    partition_key: str
-    at: datetime  # the moment it is about: a claimed date, a removal, a nextUpdate
-    serial_hex: str | None = None
-    crl_sha256: str | None = None  # the version that shows it
 
 
 def partition_key(issuer_name_der: bytes, idp_scope: str | None, *, delta: bool, url: str) -> str:
@@ -78,11 +64,7 @@ def crl_number_order(crl_number: int | None) -> str | None:
 
 def latest_validators(con: duckdb.DuckDBPyConnection, url: str) -> CrlValidators | None:
     """ETag / Last-Modified of the newest successful fetch of `url`, for a conditional GET."""
-    row = con.execute(
-        "SELECT etag, last_modified FROM crl_fetches WHERE url = $url AND version_id IS NOT NULL "
-        "ORDER BY observed_at DESC LIMIT 1",
-        {"url": url},
-    ).fetchone()
+    row = con.execute(load_sql("crl/latest_validators"), {"url": url}).fetchone()
     return None if row is None else CrlValidators(row[0], row[1])
 
 
@@ -102,11 +84,7 @@ def archive_fetch(
         _insert_fetch(con, fetch, None, fetch.error)
         return ArchiveOutcome(None, False, False, (), fetch.error)
     if fetch.not_modified:
-        row = con.execute(
-            "SELECT version_id FROM crl_fetches WHERE url = $url AND version_id IS NOT NULL "
-            "ORDER BY observed_at DESC LIMIT 1",
-            {"url": fetch.url},
-        ).fetchone()
+        row = con.execute(load_sql("crl/latest_version_of_url"), {"url": fetch.url}).fetchone()
         if row is None:
             error = "304 Not Modified, but no version of this URL is archived"
             _insert_fetch(con, fetch, None, error)
@@ -117,9 +95,7 @@ def archive_fetch(
         _insert_fetch(con, fetch, None, error)
         return ArchiveOutcome(None, False, False, (), error)
     known = con.execute(
-        "SELECT version_id FROM crl_versions WHERE body_sha256 = $sha AND (idp_scope IS NOT NULL "
-        "OR first_url = $url) ORDER BY version_id LIMIT 1",
-        {"sha": fetch.sha256, "url": fetch.url},
+        load_sql("crl/find_version_by_body"), {"sha": fetch.sha256, "url": fetch.url}
     ).fetchone()
     if known is not None:
         return _observe_known(con, fetch, int(known[0]))
@@ -138,10 +114,7 @@ def _observe_known(con: duckdb.DuckDBPyConnection, fetch: CrlFetch, version_id: 
 def _file_kept(con: duckdb.DuckDBPyConnection, path: Path | None) -> bool:
     if path is None:
         return False
-    row = con.execute(
-        "SELECT count(*) FROM crl_versions WHERE raw_path = $path", {"path": str(path)}
-    ).fetchone()
-    return bool(row and row[0])
+    return query_count(con, "crl/count_raw_path_users", {"path": str(path)}) > 0
 
 
 class _EntryStage:
@@ -149,10 +122,7 @@ class _EntryStage:
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self._con = con
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE crl_stage_entries (serial_hex VARCHAR, revoked_at_claimed "
-            "TIMESTAMPTZ, reason_code SMALLINT, invalidity_date TIMESTAMPTZ)"
-        )
+        con.execute(load_sql("crl/create_stage_entries"))
         self._rows: list[CrlEntry] = []
 
     def add(self, entry: CrlEntry) -> None:
@@ -188,7 +158,7 @@ def _archive_new(
     scan = scan_crl(fetch.path, issuer=issuer, as_of=fetch.observed_at, on_entry=stage.add, temp_dir=temp_dir)
     if scan.error is not None or scan.header is None or scan.trailer is None:
         error = f"not a usable CRL: {scan.error}"
-        con.execute("DROP TABLE crl_stage_entries")
+        con.execute(load_sql("crl/drop_stage_entries"))
         _insert_fetch(con, fetch, None, error)
         return ArchiveOutcome(None, False, False, scan.findings, error)
     stage.flush()
@@ -198,11 +168,10 @@ def _archive_new(
         header.issuer_der, idp_scope, delta=trailer.delta_base_crl_number is not None, url=fetch.url
     )
     same = con.execute(
-        "SELECT version_id FROM crl_versions WHERE partition_key = $key AND crl_sha256 = $sha",
-        {"key": key, "sha": trailer.der_sha256},
+        load_sql("crl/find_version_in_partition"), {"key": key, "sha": trailer.der_sha256}
     ).fetchone()
     if same is not None:  # the same CRL served in another encoding (PEM vs DER)
-        con.execute("DROP TABLE crl_stage_entries")
+        con.execute(load_sql("crl/drop_stage_entries"))
         return _observe_known(con, fetch, int(same[0]))
     with transaction(con):
         version_id = _insert_version(
@@ -217,7 +186,7 @@ def _archive_new(
         )
         _update_runs(con, key, version_id)
         _insert_fetch(con, fetch, version_id, None)
-        con.execute("DROP TABLE crl_stage_entries")
+        con.execute(load_sql("crl/drop_stage_entries"))
     return ArchiveOutcome(version_id, True, True, scan.findings, None)
 
 
@@ -267,11 +236,7 @@ def _insert_version(
 def _update_runs(con: duckdb.DuckDBPyConnection, key: str, version_id: int) -> None:
     """Fit the staged entries of the new version into the partition's runs (see module doc)."""
     con.execute(load_sql("crl/rank_versions"), {"partition_key": key})
-    ranked = dict(
-        con.execute(
-            "SELECT position, version_id FROM crl_versions WHERE partition_key = $key", {"key": key}
-        ).fetchall()
-    )
+    ranked = dict(con.execute(load_sql("crl/version_positions"), {"key": key}).fetchall())
     position = next(p for p, v in ranked.items() if v == version_id)
     params: dict[str, Any] = {
         "partition_key": key,
@@ -284,6 +249,7 @@ def _update_runs(con: duckdb.DuckDBPyConnection, key: str, version_id: int) -> N
     def run(name: str, *names: str) -> None:
         con.execute(load_sql(f"crl/{name}"), {n: params[n] for n in names})
 
+    run("stage_listed_runs", "partition_key")
     if params["a_version_id"] is not None and params["b_version_id"] is not None:
         run("intervals_split_insert", "partition_key", "v_position", "b_version_id")
         run("intervals_split_update", "partition_key", "v_position", "a_version_id")
@@ -293,9 +259,10 @@ def _update_runs(con: duckdb.DuckDBPyConnection, key: str, version_id: int) -> N
         run("intervals_merge_plan", "partition_key", "b_version_id", "v_version_id")
         con.execute(load_sql("crl/intervals_merge_apply"))
         con.execute(load_sql("crl/intervals_merge_delete"))
-        con.execute("DROP TABLE crl_interval_merge")
+        con.execute(load_sql("crl/drop_interval_merge"))
         run("intervals_extend_backward", "partition_key", "b_version_id", "v_version_id")
     run("intervals_insert_new", "partition_key", "v_position", "v_version_id")
+    con.execute(load_sql("crl/drop_listed_runs"))
 
 
 def _insert_fetch(
@@ -326,16 +293,8 @@ def release_raw(con: duckdb.DuckDBPyConnection, keep_newest_per_url: int = 3) ->
         released = con.execute(load_sql("crl/release_raw"), {"keep_newest": keep_newest_per_url}).fetchall()
         if not released:
             return []
-        con.execute(
-            "UPDATE crl_versions SET raw_path = NULL WHERE list_contains($ids, version_id)",
-            {"ids": [row[0] for row in released]},
-        )
-        still_used = {
-            row[0]
-            for row in con.execute(
-                "SELECT DISTINCT raw_path FROM crl_versions WHERE raw_path IS NOT NULL"
-            ).fetchall()
-        }
+        con.execute(load_sql("crl/forget_raw_paths"), {"ids": [row[0] for row in released]})
+        still_used = {row[0] for row in con.execute(load_sql("crl/raw_paths_in_use")).fetchall()}
     return sorted({Path(row[1]) for row in released if row[1] not in still_used})
 
 
@@ -344,125 +303,5 @@ def refresh_revocation_observations(con: duckdb.DuckDBPyConnection, partition: s
     or all); return how many rows it wrote."""
     with transaction(con):
         con.execute(load_sql("crl/refresh_observations_delete"), {"partition_key": partition})
-        row = con.execute(
-            load_sql("crl/refresh_observations_insert"), {"partition_key": partition}
-        ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def archive_findings(
-    con: duckdb.DuckDBPyConnection,
-    *,
-    as_of: datetime,
-    disclosed_crl_urls: Collection[str] | None = None,
-    publication_window: timedelta = PUBLICATION_WINDOW,
-) -> list[ArchiveFinding]:
-    """Findings over the archived versions: backdating, early removal, changed values, stale CRLs
-    (observed up to `as_of`), unchecked or bad signatures, and - when the disclosed URL list (CCADB)
-    is given - partitions that none of its URLs names.
-    """
-    findings: list[ArchiveFinding] = []
-    for row in query_dicts(con, "crl/find_backdated", {"publication_window": publication_window}):
-        key_compromise = row["reason_code"] == CRLReason.KEY_COMPROMISE
-        findings.append(
-            ArchiveFinding(
-                "crl_revocation_backdated_key_compromise" if key_compromise else "crl_revocation_backdated",
-                Severity.NOTICE if key_compromise else Severity.ERROR,
-                f"revocationDate {row['revoked_at_claimed'].isoformat()} is more than {publication_window} "
-                f"before thisUpdate {row['absent_this_update'].isoformat()} of a version that did not list "
-                f"it ({row['absent_crl_sha256']}); first listed by thisUpdate "
-                f"{row['first_this_update'].isoformat()}",
-                row["partition_key"],
-                row["revoked_at_claimed"],
-                row["serial_hex"],
-                row["first_crl_sha256"],
-            )
-        )
-    for row in query_dicts(con, "crl/find_removed", {}):
-        not_after = row["not_after"]
-        removed_at = row["removed_this_update"]
-        if not_after is not None and not_after <= removed_at:
-            continue  # removal after expiry is allowed (RFC 5280 3.3)
-        expiry = "notAfter unknown" if not_after is None else f"notAfter {not_after.isoformat()}"
-        findings.append(
-            ArchiveFinding(
-                "crl_serial_removed_before_expiry" if not_after is not None else "crl_serial_removed",
-                Severity.ERROR if not_after is not None else Severity.WARNING,
-                f"listed until thisUpdate {row['last_this_update'].isoformat()}, absent from thisUpdate "
-                f"{removed_at.isoformat()} ({expiry})",
-                row["partition_key"],
-                removed_at,
-                row["serial_hex"],
-                row["removed_crl_sha256"],
-            )
-        )
-    for row in query_dicts(con, "crl/find_changed", {}):
-        changes = [
-            f"{label} {_text(row['old_' + column])} -> {_text(row['new_' + column])}"
-            for label, column in (
-                ("revocationDate", "revoked_at"),
-                ("reasonCode", "reason_code"),
-                ("invalidityDate", "invalidity_date"),
-            )
-            if row["old_" + column] != row["new_" + column]
-        ]
-        findings.append(
-            ArchiveFinding(
-                "crl_revocation_changed",
-                Severity.ERROR,
-                "; ".join(changes),
-                row["partition_key"],
-                row["changed_this_update"],
-                row["serial_hex"],
-                row["changed_crl_sha256"],
-            )
-        )
-    for row in query_dicts(con, "crl/find_stale", {"as_of": as_of}):
-        findings.append(
-            ArchiveFinding(
-                "crl_stale",
-                Severity.ERROR,
-                f"{row['url']} still served it at {row['observed_at'].isoformat()}, after its nextUpdate",
-                row["partition_key"],
-                row["next_update"],
-                crl_sha256=row["crl_sha256"],
-            )
-        )
-    for row in query_dicts(con, "crl/find_signature", {}):
-        invalid = row["signature_status"] == "invalid"
-        findings.append(
-            ArchiveFinding(
-                "crl_signature_invalid" if invalid else "crl_signature_unverified",
-                Severity.ERROR if invalid else Severity.WARNING,
-                row["signature_detail"] or f"signature {row['signature_status']}",
-                row["partition_key"],
-                row["this_update"],
-                crl_sha256=row["crl_sha256"],
-            )
-        )
-    if disclosed_crl_urls is not None:
-        disclosed = set(disclosed_crl_urls)
-        for row in query_dicts(con, "crl/partition_urls", {}):
-            if not disclosed.intersection(row["urls"]):
-                first = con.execute(
-                    "SELECT min(this_update) FROM crl_versions WHERE partition_key = $key",
-                    {"key": row["partition_key"]},
-                ).fetchone()
-                findings.append(
-                    ArchiveFinding(
-                        "crl_partition_undisclosed",
-                        Severity.ERROR,
-                        f"no disclosed CRL URL names this partition (its URLs: {', '.join(row['urls'])})",
-                        row["partition_key"],
-                        first[0] if first else as_of,
-                    )
-                )
-    return findings
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+        params = {"partition_key": partition, **_REASON_NAMES}
+        return row_count(con.execute(load_sql("crl/refresh_observations_insert"), params))

@@ -9,8 +9,9 @@ from datetime import datetime
 
 import duckdb
 
+from ctwatch.timeutil import require_aware
 from ctwatch.warehouse._db import transaction
-from ctwatch.warehouse.sqlfiles import load_sql
+from ctwatch.warehouse.sqlfiles import load_sql, query_count
 
 _MAX_BIGINT = 2**63 - 1
 
@@ -39,8 +40,7 @@ def store_crtsh_ids(
 
     Storing an ID again keeps its earliest observation and only fills in what was unknown.
     """
-    if observed_at.tzinfo is None:
-        raise ValueError("observed_at must be timezone-aware")
+    require_aware(observed_at, "observed_at")
     merged: dict[int, CrtshCertificateId] = {}
     for entry in ids:
         if entry.der_sha256 is None and (entry.serial_hex is None or entry.not_before is None):
@@ -80,5 +80,4 @@ def _fill(known: CrtshCertificateId, other: CrtshCertificateId) -> CrtshCertific
 
 
 def _count_crtsh_ids(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM crtsh_certificate_ids").fetchone()
-    return int(row[0]) if row else 0
+    return query_count(con, "sources/count_crtsh_certificate_ids")

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import duckdb
 
-from ctwatch.warehouse._db import row_count
+from ctwatch.warehouse._db import bound_columns, row_count
 from ctwatch.warehouse.sqlfiles import load_sql
 
 
@@ -113,12 +113,8 @@ def store_tree_heads(con: duckdb.DuckDBPyConnection, heads: Sequence[TreeHeadRec
     if not heads:
         return 0
     columns = {
-        "log_id": [h.log_id for h in heads],
-        "tree_size": [h.tree_size for h in heads],
-        "timestamp_ms": [h.timestamp_ms for h in heads],
+        **bound_columns(heads, ("log_id", "tree_size", "timestamp_ms", "signature", "signature_format")),
         "root_hash": [h.root_hash.hex() for h in heads],
-        "signature": [h.signature for h in heads],
-        "signature_format": [h.signature_format for h in heads],
     }
     return row_count(con.execute(load_sql("ct/insert_tree_heads"), columns))
 
@@ -134,7 +130,7 @@ def latest_tree_heads(con: duckdb.DuckDBPyConnection) -> dict[str, TreeHeadRecor
 
 def follow_from(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Where live monitoring starts, per followed log id."""
-    rows = con.execute("SELECT log_id, follow_from_index FROM ct_log_follow").fetchall()
+    rows = con.execute(load_sql("ct/follow_from")).fetchall()
     return {log_id: int(index) for log_id, index in rows}
 
 
@@ -161,11 +157,7 @@ def start_following(
 
 def coverage(con: duckdb.DuckDBPyConnection, log_ids: Collection[str]) -> dict[str, list[tuple[int, int]]]:
     """Covered [start, end_exclusive) ranges per log, sorted (adjacent ranges are not merged)."""
-    rows = con.execute(
-        "SELECT log_id, start_index, end_exclusive FROM ct_log_coverage"
-        " WHERE log_id IN (SELECT unnest($log_ids::VARCHAR[])) ORDER BY log_id, start_index",
-        {"log_ids": list(log_ids)},
-    ).fetchall()
+    rows = con.execute(load_sql("ct/coverage"), {"log_ids": list(log_ids)}).fetchall()
     covered: dict[str, list[tuple[int, int]]] = {log_id: [] for log_id in log_ids}
     for log_id, start, end in rows:
         covered[log_id].append((int(start), int(end)))
@@ -176,11 +168,7 @@ def add_coverage(con: duckdb.DuckDBPyConnection, ranges: Sequence[CoveredRange])
     if not ranges:
         return
     columns = {
-        "log_id": [r.log_id for r in ranges],
-        "start_index": [r.start_index for r in ranges],
-        "end_exclusive": [r.end_exclusive for r in ranges],
-        "tree_size": [r.tree_size for r in ranges],
-        "timestamp_ms": [r.timestamp_ms for r in ranges],
+        **bound_columns(ranges, ("log_id", "start_index", "end_exclusive", "tree_size", "timestamp_ms")),
         "root_hash": [r.root_hash.hex() for r in ranges],
     }
     con.execute(load_sql("ct/insert_coverage"), columns)
@@ -198,17 +186,10 @@ def add_daily_counts(con: duckdb.DuckDBPyConnection, counts: Sequence[DailyCount
     """Add entry counts to the stored per-(log, issuer, day, precert) totals."""
     if not counts:
         return
-    columns = {
-        "log_id": [c.log_id for c in counts],
-        "issuer_spki_sha256": [c.issuer_spki_sha256 for c in counts],
-        "day": [c.day for c in counts],
-        "precert": [c.precert for c in counts],
-        "entries": [c.entries for c in counts],
-    }
-    con.execute(load_sql("ct/stage_counts"), columns)
+    con.execute(load_sql("ct/stage_counts"), bound_columns(counts, DailyCount.__dataclass_fields__))
     con.execute(load_sql("ct/update_counts"))
     con.execute(load_sql("ct/insert_counts"))
-    con.execute("DROP TABLE ct_count_batch")
+    con.execute(load_sql("ct/drop_count_batch"))
 
 
 def record_sightings(con: duckdb.DuckDBPyConnection, sightings: Sequence[CtSighting]) -> None:
@@ -216,30 +197,18 @@ def record_sightings(con: duckdb.DuckDBPyConnection, sightings: Sequence[CtSight
     ones and these; the result does not depend on the order sightings arrive in."""
     if not sightings:
         return
-    columns = {
-        "der_sha256": [s.der_sha256 for s in sightings],
-        "log_id": [s.log_id for s in sightings],
-        "entry_index": [s.entry_index for s in sightings],
-        "timestamp_ms": [s.timestamp_ms for s in sightings],
-        "tree_size": [s.tree_size for s in sightings],
-        "sth_timestamp_ms": [s.sth_timestamp_ms for s in sightings],
-        "sth_root_hash": [s.sth_root_hash.hex() for s in sightings],
-    }
+    same = ("der_sha256", "log_id", "entry_index", "timestamp_ms", "tree_size", "sth_timestamp_ms")
+    columns = {**bound_columns(sightings, same), "sth_root_hash": [s.sth_root_hash.hex() for s in sightings]}
     con.execute(load_sql("ct/stage_sightings"), columns)
     con.execute(load_sql("ct/update_sightings"))
     con.execute(load_sql("ct/insert_sightings"))
-    con.execute("DROP TABLE ct_sighting_batch")
+    con.execute(load_sql("ct/drop_sighting_batch"))
 
 
 def store_entry_errors(con: duckdb.DuckDBPyConnection, errors: Sequence[EntryError]) -> int:
     if not errors:
         return 0
-    columns = {
-        "log_id": [e.log_id for e in errors],
-        "entry_index": [e.entry_index for e in errors],
-        "leaf_hash": [e.leaf_hash for e in errors],
-        "error": [e.error for e in errors],
-    }
+    columns = bound_columns(errors, EntryError.__dataclass_fields__)
     return row_count(con.execute(load_sql("ct/insert_entry_errors"), columns))
 
 
@@ -250,8 +219,7 @@ def store_verification_failures(
     many rows were added."""
     if not failures:
         return 0
-    names = VerificationFailure.__dataclass_fields__
-    columns = {name: [getattr(failure, name) for failure in failures] for name in names}
+    columns = bound_columns(failures, VerificationFailure.__dataclass_fields__)
     return row_count(con.execute(load_sql("ct/insert_verification_failures"), columns))
 
 
@@ -264,18 +232,11 @@ def stored_der_sha256(con: duckdb.DuckDBPyConnection, der_sha256: Collection[str
     """Which of these certificates the warehouse holds already."""
     if not der_sha256:
         return set()
-    rows = con.execute(
-        "SELECT der_sha256 FROM certificates WHERE der_sha256 IN (SELECT unnest($hashes::VARCHAR[]))",
-        {"hashes": list(der_sha256)},
-    ).fetchall()
+    rows = con.execute(load_sql("certificates/stored_der_sha256"), {"hashes": list(der_sha256)}).fetchall()
     return {row[0] for row in rows}
 
 
 def cross_certificate_flags(con: duckdb.DuckDBPyConnection, der_sha256: Collection[str]) -> dict[str, bool]:
     """is_cross_certificate of these stored certificates (see certificates/mark_cross.sql)."""
-    rows = con.execute(
-        "SELECT der_sha256, is_cross_certificate FROM certificates"
-        " WHERE der_sha256 IN (SELECT unnest($hashes::VARCHAR[]))",
-        {"hashes": list(der_sha256)},
-    ).fetchall()
+    rows = con.execute(load_sql("certificates/cross_flags"), {"hashes": list(der_sha256)}).fetchall()
     return {sha: bool(flag) for sha, flag in rows}

@@ -9,6 +9,7 @@ from typing import Protocol
 
 import duckdb
 
+from ctwatch.timeutil import require_aware
 from ctwatch.warehouse._db import row_count, transaction
 from ctwatch.warehouse.sqlfiles import load_sql
 
@@ -48,8 +49,7 @@ def store_findings(
     the evaluated scope are closed: pass `evaluated_der_sha256` / `evaluated_rule_ids` when the
     evaluation covered only some certificates or rules (None means all of them).
     """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     batch = {
         "der_sha256": [f.der_sha256 for f in findings],
         "rule_id": [f.rule_id for f in findings],
@@ -65,5 +65,5 @@ def store_findings(
         updated = row_count(con.execute(load_sql("findings/update_present"), {"as_of": as_of}))
         opened = row_count(con.execute(load_sql("findings/insert_new"), {"as_of": as_of}))
         resolved = row_count(con.execute(load_sql("findings/close_absent"), {"as_of": as_of, **scope}))
-        con.execute("DROP TABLE finding_batch")
+        con.execute(load_sql("findings/drop_stage"))
     return FindingsStored(opened=opened, updated=updated, resolved=resolved)

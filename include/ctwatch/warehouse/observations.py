@@ -12,15 +12,24 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ctwatch.evidence.revocation import RecordError
-from ctwatch.timeutil import utc_or_none
-from ctwatch.warehouse._db import row_count, transaction
-from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
+from ctwatch.timeutil import require_aware, utc_or_none
+from ctwatch.warehouse._db import bound_columns, row_count, transaction
+from ctwatch.warehouse.sqlfiles import load_sql, query_count, query_dicts
 
 if TYPE_CHECKING:
     from ctwatch.evidence.bugzilla import Bug, BugComment
     from ctwatch.evidence.ccadb import CcadbRecord
     from ctwatch.evidence.revocation import Snapshot
-    from ctwatch.warehouse.crl_archive import ArchiveFinding
+    from ctwatch.warehouse.crl_findings import ArchiveFinding
+
+
+# Sighting and BugComment attributes bound as they are, one list per column of the same name
+_SIGHTING_COLUMNS = (
+    "der_sha256", "issuer_spki_sha256", "issuer_name_der", "serial_hex", "subject_spki_sha256",
+    "subject_name_der", "revoked_at_claimed", "reason", "source_action_at", "source_modified_at",
+    "third_party_seen_at", "this_update", "next_update", "record_ref",
+)  # fmt: skip
+_COMMENT_COLUMNS = ("comment_id", "count", "creator", "creation_time", "is_private", "text")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +51,7 @@ def store_snapshot(
     Storing the same bytes from the same location at the same observation time again is a no-op.
     A sighting without a target cannot be stored and is recorded as an error instead.
     """
-    if snapshot.observed_at.tzinfo is None:
-        raise ValueError("observed_at must be timezone-aware")
+    require_aware(snapshot.observed_at, "observed_at")
     key = {
         "source": str(snapshot.source),
         "content_sha256": snapshot.content_sha256,
@@ -78,22 +86,9 @@ def store_snapshot(
             con.execute(
                 load_sql("sources/insert_sightings"),
                 {
+                    **bound_columns(sightings, _SIGHTING_COLUMNS),
                     "snapshot_id": snapshot_id,
-                    "der_sha256": [s.der_sha256 for s in sightings],
-                    "issuer_spki_sha256": [s.issuer_spki_sha256 for s in sightings],
-                    "issuer_name_der": [s.issuer_name_der for s in sightings],
-                    "serial_hex": [s.serial_hex for s in sightings],
-                    "subject_spki_sha256": [s.subject_spki_sha256 for s in sightings],
-                    "subject_name_der": [s.subject_name_der for s in sightings],
                     "status": [str(s.status) for s in sightings],
-                    "revoked_at_claimed": [s.revoked_at_claimed for s in sightings],
-                    "reason": [s.reason for s in sightings],
-                    "source_action_at": [s.source_action_at for s in sightings],
-                    "source_modified_at": [s.source_modified_at for s in sightings],
-                    "third_party_seen_at": [s.third_party_seen_at for s in sightings],
-                    "this_update": [s.this_update for s in sightings],
-                    "next_update": [s.next_update for s in sightings],
-                    "record_ref": [s.record_ref for s in sightings],
                     "detail": [s.detail_json() for s in sightings],
                 },
             )
@@ -126,8 +121,7 @@ def _insert_errors(
             "snapshot_id": snapshot_id,
             "source": source,
             "location": location,
-            "record_ref": [e.record_ref for e in errors],
-            "error": [e.error for e in errors],
+            **bound_columns(errors, ("record_ref", "error")),
             "recorded_at": recorded_at,
         },
     )
@@ -156,7 +150,7 @@ def _insert_ccadb_records(
         "apple_status", "chrome_status", "microsoft_status", "mozilla_status", "root_status",
         "trust_bits_for_root", "derived_trust_bits", "technically_constrained", "valid_from", "valid_to",
     )  # fmt: skip
-    batch: dict[str, object] = {name: [getattr(r, name) for r in records] for name in columns}
+    batch = bound_columns(records, columns)
     batch["full_crl_urls"] = [list(r.full_crl_urls) for r in records]
     batch["partitioned_crl_urls"] = [list(r.partitioned_crl_urls) for r in records]
     con.execute(load_sql("sources/insert_ccadb_records"), {"snapshot_id": snapshot_id, **batch})
@@ -169,7 +163,7 @@ def refresh_observations(con: duckdb.DuckDBPyConnection, source: str) -> int:
     and puts late-imported (older) snapshots in place.
     """
     with transaction(con):
-        con.execute("DELETE FROM revocation_observations WHERE source = $source", {"source": source})
+        con.execute(load_sql("sources/delete_observations"), {"source": source})
         return row_count(con.execute(load_sql("sources/refresh_observations"), {"source": source}))
 
 
@@ -179,22 +173,16 @@ def store_bugs(
     """Record the bugs one search returned; return how many rows were new."""
     if not bugs:
         return 0
-    batch = {
-        "bug_id": [b.bug_id for b in bugs],
-        "summary": [b.summary for b in bugs],
-        "whiteboard": [b.whiteboard for b in bugs],
-        "product": [b.product for b in bugs],
-        "component": [b.component for b in bugs],
-        "status": [b.status for b in bugs],
-        "resolution": [b.resolution for b in bugs],
-        "assigned_to": [b.assigned_to for b in bugs],
-        "creator": [b.creator for b in bugs],
-        "creation_time": [b.creation_time for b in bugs],
-        "last_change_time": [b.last_change_time for b in bugs],
+    columns = (
+        "bug_id", "summary", "whiteboard", "product", "component", "status", "resolution", "assigned_to",
+        "creator", "creation_time", "last_change_time", "ca_owner",
+    )  # fmt: skip
+    params = {
+        **bound_columns(bugs, columns),
         "revocation_delay_tags": [list(b.revocation_delay_tags) for b in bugs],
-        "ca_owner": [b.ca_owner for b in bugs],
+        "observed_at": observed_at,
+        "location": location,
     }
-    params = {**batch, "observed_at": observed_at, "location": location}
     return row_count(con.execute(load_sql("sources/insert_bugzilla_bugs"), params))
 
 
@@ -218,8 +206,7 @@ def store_bug_comments(
 ) -> int:
     """Record one fetch of a bug's comments, its comments and its malformed ones (errors), all or
     nothing; return how many comments were new. A comment fetched again is not repeated."""
-    if fetched_at.tzinfo is None:
-        raise ValueError("fetched_at must be timezone-aware")
+    require_aware(fetched_at, "fetched_at")
     if any(c.bug_id != bug_id for c in comments):
         raise ValueError(f"comments of another bug in a fetch of bug {bug_id}")
     unique = {c.comment_id: c for c in comments}
@@ -230,13 +217,8 @@ def store_bug_comments(
             con.execute(
                 load_sql("sources/insert_bugzilla_comments"),
                 {
+                    **bound_columns(ordered, _COMMENT_COLUMNS),
                     "bug_id": bug_id,
-                    "comment_id": [c.comment_id for c in ordered],
-                    "count": [c.count for c in ordered],
-                    "creator": [c.creator for c in ordered],
-                    "creation_time": [c.creation_time for c in ordered],
-                    "is_private": [c.is_private for c in ordered],
-                    "text": [c.text for c in ordered],
                     "observed_at": fetched_at,
                     "location": location,
                 },
@@ -261,10 +243,7 @@ def store_bug_comments(
 
 
 def _count_comments(con: duckdb.DuckDBPyConnection, bug_id: int) -> int:
-    row = con.execute(
-        "SELECT count(*) FROM bugzilla_comments WHERE bug_id = $bug_id", {"bug_id": bug_id}
-    ).fetchone()
-    return int(row[0]) if row else 0
+    return query_count(con, "sources/count_bugzilla_comments", {"bug_id": bug_id})
 
 
 def comment_fetches(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[int, CommentFetch]:
@@ -280,10 +259,7 @@ def comment_fetches(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[int
 
 def ccadb_owner_names(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Every CA Owner and Subordinate CA Owner name CCADB has listed, longest first."""
-    rows = con.execute(
-        "SELECT DISTINCT name FROM (SELECT ca_owner AS name FROM ccadb_records UNION "
-        "SELECT subordinate_ca_owner FROM ccadb_records) WHERE name IS NOT NULL"
-    ).fetchall()
+    rows = con.execute(load_sql("sources/ccadb_owner_names")).fetchall()
     return sorted((str(r[0]) for r in rows), key=lambda name: (-len(name), name))
 
 
@@ -312,19 +288,15 @@ def store_crl_findings(
 ) -> CrlFindingsStored:
     """Record one evaluation of the CRL archive as of `as_of`: open new findings, keep found ones
     current, resolve those no longer found; all or nothing. The same `as_of` twice changes nothing."""
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     unique = {crl_finding_key(f): f for f in findings}
     keys = sorted(unique)
+    ordered = [unique[k] for k in keys]
     batch = {
+        **bound_columns(ordered, ("code", "detail", "partition_key", "serial_hex", "crl_sha256")),
         "finding_key": keys,
-        "code": [unique[k].code for k in keys],
-        "severity": [str(unique[k].severity) for k in keys],
-        "detail": [unique[k].detail for k in keys],
-        "partition_key": [unique[k].partition_key for k in keys],
-        "finding_at": [unique[k].at for k in keys],
-        "serial_hex": [unique[k].serial_hex for k in keys],
-        "crl_sha256": [unique[k].crl_sha256 for k in keys],
+        "severity": [str(f.severity) for f in ordered],
+        "finding_at": [f.at for f in ordered],
         "as_of": as_of,
     }
     with transaction(con):
@@ -339,5 +311,4 @@ def store_crl_findings(
 
 
 def _count_open_crl_findings(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT count(*) FROM crl_findings WHERE resolved_as_of IS NULL").fetchone()
-    return int(row[0]) if row else 0
+    return query_count(con, "sources/count_open_crl_findings")

@@ -2,6 +2,7 @@
 
 Each applied file is recorded in `schema_migrations` with the SHA-256 of its bytes, so editing a
 migration after it ran is detected instead of silently diverging. New schema = new numbered file.
+A migration's own text is the one statement run here that is not in `sql/`.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import duckdb
 
 from ctwatch.warehouse._db import transaction
 from ctwatch.warehouse.errors import ChecksumMismatchError, MigrationError, SchemaBehindError
-from ctwatch.warehouse.sqlfiles import load_sql
+from ctwatch.warehouse.sqlfiles import load_sql, query_count
 
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
@@ -61,7 +62,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
             with transaction(con):
                 con.execute(migration.sql)
                 con.execute(
-                    "INSERT INTO schema_migrations VALUES ($version, $name, $sha256, current_timestamp)",
+                    load_sql("meta/record_migration"),
                     {"version": migration.version, "name": migration.name, "sha256": migration.sha256},
                 )
         except duckdb.Error as exc:
@@ -73,10 +74,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[int]:
 
 def check_schema_current(con: duckdb.DuckDBPyConnection) -> None:
     """Raise unless every shipped migration is applied unchanged (for connections that cannot migrate)."""
-    has_table = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'main' AND table_name = 'schema_migrations'"
-    ).fetchone()
-    applied_any = has_table is not None and has_table[0] > 0
+    applied_any = query_count(con, "meta/schema_migrations_exists") > 0
     known = available_migrations()
     pending = _pending(con, known) if applied_any else list(known)
     if pending:
@@ -88,7 +86,7 @@ def check_schema_current(con: duckdb.DuckDBPyConnection) -> None:
 
 def _pending(con: duckdb.DuckDBPyConnection, known: tuple[Migration, ...]) -> list[Migration]:
     """Migrations not applied yet, after checking that the applied ones are known and unchanged."""
-    applied = dict(con.execute("SELECT version, sha256 FROM schema_migrations ORDER BY version").fetchall())
+    applied = dict(con.execute(load_sql("meta/applied_migrations")).fetchall())
     by_version = {migration.version: migration for migration in known}
     for version, sha256 in applied.items():
         migration = by_version.get(version)

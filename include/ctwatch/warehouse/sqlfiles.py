@@ -9,6 +9,8 @@ from typing import Any
 
 import duckdb
 
+from ctwatch.warehouse._db import row_count
+
 _SQL_NAME = re.compile(r"[a-z0-9_]+/[a-z0-9_]+")
 
 
@@ -28,3 +30,8 @@ def query_dicts(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any
     cursor = con.execute(load_sql(name), params)
     columns = [column[0] for column in cursor.description or ()]
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def query_count(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> int:
+    """Run the `SELECT count(*)` of `sql/<area>/<name>.sql` with bound `params`; its number."""
+    return row_count(con.execute(load_sql(name), params or {}))

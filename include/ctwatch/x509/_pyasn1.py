@@ -13,6 +13,7 @@ from pyasn1.codec.der import decoder as der_decoder
 from pyasn1.type import char
 from pyasn1_modules import rfc5280
 
+from ctwatch.timeutil import require_aware
 from ctwatch.x509 import _der
 from ctwatch.x509._draft import Draft, describe
 from ctwatch.x509.oids import (
@@ -183,9 +184,7 @@ def decode_certificate(der: bytes) -> Any:
 
 def _time(choice: Any) -> datetime:
     moment: datetime = choice.getComponent().asDateTime
-    if moment.tzinfo is None:
-        raise ValueError(f"time without zone: {choice.getComponent()}")
-    return moment.astimezone(UTC)
+    return require_aware(moment, f"time {choice.getComponent()}").astimezone(UTC)
 
 
 def fill_from_pyasn1(draft: Draft, certificate: Any) -> None:

@@ -1,3 +1,4 @@
+-- Add a new version of a partition (ranked later by rank_versions); its id.
 INSERT INTO crl_versions (
     partition_key, crl_sha256, body_sha256, first_url, issuer_name_der, issuer_rfc4514,
     issuer_spki_sha256, this_update, next_update, crl_number, crl_number_order, delta_base_crl_number,

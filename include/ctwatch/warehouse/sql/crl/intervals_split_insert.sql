@@ -10,10 +10,4 @@ FROM crl_serial_intervals AS i
 JOIN crl_versions AS f ON f.version_id = i.first_version_id
 JOIN crl_versions AS l ON l.version_id = i.last_version_id
 WHERE i.partition_key = $partition_key AND f.position < $v_position AND l.position > $v_position
-    AND NOT EXISTS (
-        SELECT 1 FROM crl_stage_entries AS s
-        WHERE s.serial_hex = i.serial_hex
-            AND s.revoked_at_claimed IS NOT DISTINCT FROM i.revoked_at_claimed
-            AND s.reason_code IS NOT DISTINCT FROM i.reason_code
-            AND s.invalidity_date IS NOT DISTINCT FROM i.invalidity_date
-    );
+    AND i.interval_id NOT IN (SELECT interval_id FROM crl_listed_runs);

@@ -1,3 +1,4 @@
+-- Record one certificate's verdict in an incident of a compliance evaluation as of $as_of.
 INSERT INTO compliance_verdicts (
     as_of, incident_id, der_sha256, precert_der_sha256, spki_sha256, has_finding, kind, ca_owner,
     subordinate_ca_owner, subject, issuer, serial_hex, not_before, not_after, dns_names, first_ct_at,

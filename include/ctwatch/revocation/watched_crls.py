@@ -32,14 +32,15 @@ from ctwatch import warehouse
 from ctwatch.evidence.crl import CrlFetch, CrlValidators
 from ctwatch.revocation.config import SourceLocations
 from ctwatch.sources.crl import fetch_crl
+from ctwatch.timeutil import parse_utc, require_aware
 from ctwatch.warehouse import observations
 from ctwatch.warehouse.crl_archive import (
     archive_fetch,
-    archive_findings,
     latest_validators,
     refresh_revocation_observations,
     release_raw,
 )
+from ctwatch.warehouse.crl_findings import archive_findings
 from ctwatch.x509 import ParsedCert, analyse_der
 
 KEEP_NEWEST_RAW_PER_URL = 3
@@ -78,8 +79,7 @@ class CrlArchiveSummary:
 
 def plan_crl_fetches(warehouse_file: Path, *, as_of: datetime) -> list[CrlTarget]:
     """The CRLs of watched issuers (module doc), with the validators of their last good fetch."""
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     con = warehouse.connect(warehouse_file)
     try:
         rows = con.execute(warehouse.load_sql("sources/crl_targets"), {"as_of": as_of}).fetchall()
@@ -129,8 +129,7 @@ def archive_crls(
     keep_newest_raw_per_url: int = KEEP_NEWEST_RAW_PER_URL,
 ) -> CrlArchiveSummary:
     """Archive the fetches, release raw files, rebuild observations, evaluate and store findings."""
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     new_versions = not_modified = 0
     errors: list[str] = []
     any_served = False
@@ -173,6 +172,11 @@ def archive_crls(
     )
 
 
+def plan_crls(warehouse_file: Path, *, as_of: datetime) -> list[dict[str, Any]]:
+    """The DAG's plan task: `plan_crl_fetches` in the JSON form `stage_crls` reads (XCom)."""
+    return targets_to_json(plan_crl_fetches(warehouse_file, as_of=as_of))
+
+
 def stage_crls(
     targets: Sequence[dict[str, Any]],
     crl_dir: Path,
@@ -199,7 +203,7 @@ def archive_manifest(
 def ingest_crls(
     warehouse_file: Path, locations: SourceLocations, crl_dir: Path, *, as_of: datetime
 ) -> CrlArchiveSummary:
-    """Plan, fetch and archive in one call (command line, tests); the DAG runs the steps apart."""
+    """Plan, fetch and archive in one call, in this process; the DAG runs the steps as tasks."""
     targets = plan_crl_fetches(warehouse_file, as_of=as_of)
     staged = fetch_crls(targets, crl_dir, locations, as_of=as_of)
     return archive_crls(warehouse_file, staged, as_of=as_of, crl_dir=crl_dir)
@@ -211,10 +215,7 @@ def _issuer(
     if der_sha256 is None:
         return None
     if der_sha256 not in cache:
-        row = con.execute(
-            "SELECT der FROM certificates WHERE der_sha256 = $sha AND der IS NOT NULL LIMIT 1",
-            {"sha": der_sha256},
-        ).fetchone()
+        row = con.execute(warehouse.load_sql("sources/crl_issuer"), {"sha": der_sha256}).fetchone()
         parsed = None if row is None else analyse_der(bytes(row[0]))
         cache[der_sha256] = parsed if isinstance(parsed, ParsedCert) else None
     return cache[der_sha256]
@@ -278,7 +279,7 @@ def _fetch_from_json(item: dict[str, Any]) -> CrlFetch:
     return CrlFetch(
         **{
             **item,
-            "observed_at": datetime.fromisoformat(item["observed_at"]),
+            "observed_at": parse_utc(item["observed_at"]),
             "path": None if item["path"] is None else Path(item["path"]),
         }
     )

@@ -1,16 +1,16 @@
-"""Units of work the DAGs and the command line run: one call per Airflow task."""
+"""A run of the rule registry over every certificate the warehouse holds: the `evaluate_rules` DAG's
+task and the `evaluate-rules` command."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from ctwatch import rules, warehouse
-from ctwatch.x509 import CertError, ParsedCert, analyse_bytes
+from ctwatch.timeutil import require_aware
 
 log = logging.getLogger(__name__)
 PROGRESS_EVERY = 10_000
@@ -29,8 +29,7 @@ def evaluate_rules(warehouse_file: Path, as_of: datetime) -> EvaluateRulesSummar
 
     Idempotent: the same `as_of` twice leaves the same rows.
     """
-    if as_of.tzinfo is None:
-        raise ValueError("as_of must be timezone-aware")
+    require_aware(as_of, "as_of")
     con = warehouse.connect(warehouse_file)
     try:
         cross = warehouse.mark_cross_certificates(con)
@@ -52,33 +51,3 @@ def evaluate_rules(warehouse_file: Path, as_of: datetime) -> EvaluateRulesSummar
     return EvaluateRulesSummary(
         certificates=count, findings=len(findings), cross_certificates=cross, as_of=as_of
     )
-
-
-@dataclass(frozen=True)
-class ImportSummary:
-    certificates: int
-    new_certificates: int
-    errors: int
-
-
-def import_certificate_files(warehouse_file: Path, paths: Iterable[Path]) -> ImportSummary:
-    """Analyse PEM/DER files and store their certificates; undecodable input is recorded, not dropped."""
-    certificates = new = errors = 0
-    con = warehouse.connect(warehouse_file)
-    try:
-        for path in paths:
-            source = f"file:{path}"
-            parsed: list[ParsedCert] = []
-            failed: list[tuple[CertError, str]] = []
-            for result in analyse_bytes(path.read_bytes()):
-                if isinstance(result, CertError):
-                    failed.append((result, source))
-                else:
-                    parsed.append(result)
-            new += warehouse.store_certificates(con, parsed, source=source)
-            warehouse.record_parse_errors(con, failed)
-            certificates += len(parsed)
-            errors += len(failed)
-    finally:
-        con.close()
-    return ImportSummary(certificates=certificates, new_certificates=new, errors=errors)

@@ -1,0 +1,2 @@
+-- Drop the merge plan of intervals_merge_plan once applied.
+DROP TABLE crl_interval_merge;

@@ -1,0 +1,2 @@
+-- Sessions compute and hand back times in UTC.
+SET TimeZone = 'UTC';

@@ -1,0 +1,163 @@
+"""Driving the demo's Airflow: manual runs and backfills, created through the REST API and the
+CLI, and polled until they are done."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ctwatch.demo import alert_counts
+from ctwatch_airflow.launcher import Layout, airflow_argv, start_component, stop_components
+from ctwatch_airflow.replay_plan import ALERTS_DAG, Replay
+from ctwatch_airflow.rest_api import Api
+
+POLL_S = 5.0
+PHASE_TIMEOUT_S = 1800.0
+CREATE_ATTEMPTS = 5
+MAX_ALERT_RUNS = 20
+
+
+class DemoFailed(RuntimeError):
+    """A phase of the demo could not complete; the message says which and where to look."""
+
+
+class ComponentDied(DemoFailed):
+    """An Airflow component exited while the demo waited on it."""
+
+
+def say(message: str) -> None:
+    print(f"demo: {message}", flush=True)
+
+
+@dataclass
+class Instance:
+    """The running demo Airflow: where it lives, its environment, its API and its processes."""
+
+    layout: Layout
+    env: dict[str, str]
+    api: Api
+    processes: dict[str, subprocess.Popen[bytes]]
+
+
+def wait_for(
+    what: str,
+    done: Callable[[], bool],
+    processes: Mapping[str, subprocess.Popen[bytes]],
+    timeout_s: float = PHASE_TIMEOUT_S,
+) -> None:
+    """Poll `done` until it holds; fail fast when an Airflow component exits or time runs out."""
+    started = time.monotonic()
+    while not done():
+        dead = [name for name, process in processes.items() if process.poll() is not None]
+        if dead:
+            raise ComponentDied(f"{what}: {', '.join(dead)} exited; see the component logs")
+        if time.monotonic() - started > timeout_s:
+            raise TimeoutError(f"{what}: not done after {timeout_s:.0f} s")
+        time.sleep(POLL_S)
+
+
+def run_once(airflow: Instance, dag_id: str, logical_date: datetime, conf: Mapping[str, Any]) -> str:
+    """Trigger one manual run and wait for it; returns its final state."""
+    api = airflow.api
+    run_id = api.trigger(dag_id, logical_date, conf)
+    states: list[str] = []
+
+    def finished() -> bool:
+        states.append(api.run_state(dag_id, run_id))
+        return states[-1] in ("success", "failed")
+
+    wait_for(f"{dag_id} {run_id}", finished, airflow.processes)
+    return states[-1]
+
+
+def create_backfill(airflow: Instance, dag_id: str, argv: list[str]) -> int:
+    """Run `airflow backfill create`, retried; returns the new backfill's id.
+
+    Measured on SQLite (WAL, 30 s busy timeout, scheduler stopped): the CLI sometimes exits with
+    "database is locked" raised from a dag run insert inside Airflow's `_create_backfill`, so it is
+    retried with a short busy timeout; a new unfinished backfill counts as created (whether all its
+    runs were (re)run is checked when it completes). Its output goes to
+    logs/components/backfill-create.log.
+    """
+    api = airflow.api
+    before = api.backfill_ids(dag_id)
+    log_file = airflow.layout.airflow_home / "logs" / "components" / "backfill-create.log"
+    env = dict(airflow.env)
+    metadata = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    if metadata.startswith("sqlite:"):
+        # The lock it meets is its own (a second session inside the command): waiting never helps.
+        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = metadata.replace("timeout=30", "timeout=5")
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        with log_file.open("ab") as log:
+            created = subprocess.run(argv, env=env, check=False, stdout=log, stderr=log)
+        new = api.unfinished_backfill_ids(dag_id) - before
+        if new:
+            if created.returncode != 0:
+                say(f"backfill create exited with {created.returncode} but created the backfill ({log_file})")
+            return max(new)
+        say(f"backfill create failed (attempt {attempt}); see {log_file}")
+        time.sleep(POLL_S)
+    raise DemoFailed(f"could not create the backfill of {dag_id}; see {log_file}")
+
+
+def backfill(
+    airflow: Instance, dag_ids: Sequence[str], replay: Replay, conf: Mapping[str, Any] | None = None
+) -> None:
+    """`airflow backfill create` for each DAG over the replay (runs with `conf`), then poll its runs
+    until all are done."""
+    # On SQLite, `backfill create` racing the scheduler fails on "database is locked" after
+    # writing some runs, and the scheduler then dies on a run that vanished (ObjectDeletedError);
+    # re-running completed runs also fails while the DAG processor and the triggerer write
+    # heartbeats. So the runs are created while only the API server runs.
+    processes = airflow.processes
+    writers = [name for name in processes if name != "api-server"]
+    stop_components({name: processes[name] for name in writers})
+    backfill_ids: dict[str, int] = {}
+    for dag_id in dag_ids:
+        if deleted := airflow.api.delete_runs_of_another_interval(dag_id, replay.step_of(dag_id)):
+            say(f"{dag_id}: deleted {deleted} runs of another interval (an earlier demo's)")
+        argv = airflow_argv(
+            "backfill", "create", "--dag-id", dag_id,
+            "--from-date", replay.start.isoformat(), "--to-date", replay.last_start_of(dag_id).isoformat(),
+            "--max-active-runs", "1", "--reprocess-behavior", "completed",
+            *(("--dag-run-conf", json.dumps(conf)) if conf else ()),
+        )  # fmt: skip
+        say(" ".join(["airflow", *argv[3:]]))
+        backfill_ids[dag_id] = create_backfill(airflow, dag_id, argv)
+    for name in writers:
+        processes[name] = start_component(airflow.layout, airflow.env, name)
+
+    def finished() -> bool:
+        # The scheduler marks a backfill completed (every 30 s) once all its runs are done.
+        return all(airflow.api.backfill(b)["completed_at"] is not None for b in backfill_ids.values())
+
+    wait_for("backfills " + ", ".join(dag_ids), finished, processes)
+    for dag_id, backfill_id in backfill_ids.items():
+        created_at = airflow.api.backfill(backfill_id)["created_at"]
+        runs = airflow.api.backfill_runs(dag_id, replay)
+        failed = sorted(run_id for run_id, (state, _) in runs.items() if state == "failed")
+        # ISO 8601 UTC strings from the same API compare in time order.
+        stale = [run_id for run_id, (_, ended) in runs.items() if ended is None or ended < created_at]
+        say(f"{dag_id}: {len(runs)} runs, failed: {', '.join(failed) or 'none'}")
+        if len(runs) != replay.runs_of(dag_id) or stale:
+            raise DemoFailed(
+                f"{dag_id}: {len(runs)} runs in the replay, {replay.runs_of(dag_id)} expected,"
+                f" {len(stale)} not (re)run"
+            )
+
+
+def send_all_alerts(airflow: Instance) -> None:
+    """Run `send_alerts` until a run delivers nothing new (one run sends at most 100 alerts)."""
+    replay_file = airflow.layout.data / "alerts" / "replay.jsonl"
+    for _ in range(MAX_ALERT_RUNS):
+        before = sum(alert_counts(replay_file).values())
+        state = run_once(airflow, ALERTS_DAG, datetime.now(UTC), {})
+        sent = sum(alert_counts(replay_file).values()) - before
+        say(f"{ALERTS_DAG}: {state}, {sent} historical alerts to the replay sink")
+        if state != "success" or sent == 0:
+            return
