@@ -1,4 +1,4 @@
-"""Issue 5 on the simulator: SECOM's root CRL (full and both partitions) polled every 12 hours as of
+"""The CRL archive on the simulator: SECOM's root CRL (full and both partitions) polled every 12 hours as of
 the scenario period through the CRL job (conditional GET, archive, observations, findings), then
 every finding and observation checked with the exact times of the world's ground truth."""
 

@@ -60,7 +60,8 @@ def test_migrations_are_idempotent(warehouse_file: Path) -> None:
 
 
 def _extra_migration(version: int, name: str, sql: str) -> Migration:
-    return Migration(version, name, hashlib.sha256(sql.encode()).hexdigest(), sql)
+    sha256 = hashlib.sha256(sql.encode()).hexdigest()
+    return Migration(version, name, sha256, sql, sha256)
 
 
 def test_later_migrations_apply_in_order_each_all_or_nothing(
@@ -150,3 +151,47 @@ def test_load_sql_reads_package_files_and_rejects_paths() -> None:
     assert "INSERT INTO certificates" in warehouse.load_sql("certificates/insert_new")
     with pytest.raises(ValueError, match="area/name"):
         warehouse.load_sql("../migrations/0001_base")
+
+
+def test_statements_ignore_comments_and_layout_but_not_quoted_text() -> None:
+    text = "-- 0099: a table (as first written)\nCREATE TABLE t (\n    a VARCHAR  -- why a\n);\n"
+    recommented = "-- 0099: a table\n/* layout changed too */ CREATE TABLE t ( a VARCHAR );"
+    assert schema.statements(text) == schema.statements(recommented) == "CREATE TABLE t ( a VARCHAR );"
+    # a changed statement, and a '--' inside a string or an identifier, are not comments
+    assert schema.statements("CREATE TABLE t (a INTEGER);") != schema.statements(text)
+    quoted = "COMMENT ON TABLE t IS 'a -- b /* c */ it''s'; SELECT \"x -- y\";"
+    assert schema.statements(quoted) == quoted
+
+
+def test_warehouses_that_recorded_the_first_shipped_files_still_open(warehouse_file: Path) -> None:
+    con = warehouse.connect(warehouse_file)
+    # what the code recorded before comments stopped counting: the SHA-256 of the whole file
+    for version, first_shipped in schema.FIRST_SHIPPED_SHA256.items():
+        con.execute(
+            "UPDATE schema_migrations SET sha256 = $s WHERE version = $v", {"s": first_shipped, "v": version}
+        )
+    con.close()
+    warehouse.connect(warehouse_file).close()
+    warehouse.connect(warehouse_file, read_only=True).close()
+
+
+def test_the_first_shipped_files_differ_from_today_in_comments_only() -> None:
+    """Each accepted earlier checksum belongs to the file as its first commit added it, and that
+    text runs the same statements as today's file (read from git, which every clone carries)."""
+    import subprocess
+
+    from tests.conftest import REPO_ROOT
+
+    by_version = {m.version: m for m in schema.available_migrations()}
+    for version, first_shipped in schema.FIRST_SHIPPED_SHA256.items():
+        migration = by_version[version]
+        path = f"include/ctwatch/warehouse/migrations/{version:04d}_{migration.name}.sql"
+        added = subprocess.run(
+            ["git", "log", "--diff-filter=A", "--format=%H", "--", path],
+            cwd=REPO_ROOT, capture_output=True, text=True, check=True,
+        ).stdout.split()[-1]  # fmt: skip
+        first = subprocess.run(
+            ["git", "show", f"{added}:{path}"], cwd=REPO_ROOT, capture_output=True, check=True
+        ).stdout
+        assert hashlib.sha256(first).hexdigest() == first_shipped, path
+        assert schema.statements(first.decode()) == schema.statements(migration.sql), path

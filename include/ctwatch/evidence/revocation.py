@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
@@ -133,6 +133,27 @@ class Snapshot:
     sightings: tuple[Sighting, ...]
     errors: tuple[RecordError, ...] = ()
     raw_header: str | None = None
+
+    @classmethod
+    def of_body(
+        cls,
+        body: bytes,
+        source: SourceName,
+        observer: str,
+        *,
+        observed_at: datetime,
+        stamp_kind: StampKind,
+        location: str,
+        lists_all_revoked: bool,
+        sightings: Iterable[Sighting],
+        errors: Iterable[RecordError] = (),
+        raw_header: str | None = None,
+    ) -> Snapshot:
+        """The snapshot of one fetched or imported body; its SHA-256 is the evidence hash."""
+        return cls(
+            source, observer, observed_at, stamp_kind, location, sha256_hex(body), lists_all_revoked,
+            tuple(sightings), tuple(errors), raw_header,
+        )  # fmt: skip
 
 
 def sha256_hex(data: bytes) -> str:

@@ -28,7 +28,6 @@ from ctwatch.evidence.revocation import (
     SourceName,
     StampKind,
     reason_name,
-    sha256_hex,
 )
 from ctwatch.sources.http import BodyError, HttpClient
 
@@ -170,18 +169,11 @@ def parse_all_records(
                 sightings.append(sighting)
     except (ReportFormatError, UnicodeDecodeError, csv.Error) as exc:
         errors.append(RecordError("report", f"not an AllCertificateRecords report: {exc}"))
-    snapshot = Snapshot(
-        source=SourceName.CCADB,
-        observer=OBSERVER,
-        observed_at=observed_at,
-        stamp_kind=stamp_kind,
-        location=location,
-        content_sha256=sha256_hex(body),
-        lists_all_revoked=False,  # absent from CCADB means "not disclosed", not "not revoked"
-        sightings=tuple(sightings),
-        errors=tuple(errors),
-        raw_header=raw_header,
-    )
+    # lists_all_revoked False: absent from CCADB means "not disclosed", not "not revoked"
+    snapshot = Snapshot.of_body(
+        body, SourceName.CCADB, OBSERVER, observed_at=observed_at, stamp_kind=stamp_kind,
+        location=location, lists_all_revoked=False, sightings=sightings, errors=errors, raw_header=raw_header,
+    )  # fmt: skip
     return CcadbReport(snapshot=snapshot, records=tuple(records))
 
 
@@ -241,18 +233,10 @@ def parse_mozilla_revoked(
             )
     except (ReportFormatError, UnicodeDecodeError, csv.Error) as exc:
         errors.append(RecordError("report", f"not a revoked-intermediates report: {exc}"))
-    return Snapshot(
-        source=SourceName.MOZILLA_REVOKED,
-        observer=MOZILLA_OBSERVER,
-        observed_at=observed_at,
-        stamp_kind=stamp_kind,
-        location=location,
-        content_sha256=sha256_hex(body),
-        lists_all_revoked=True,
-        sightings=tuple(sightings),
-        errors=tuple(errors),
-        raw_header=raw_header,
-    )
+    return Snapshot.of_body(
+        body, SourceName.MOZILLA_REVOKED, MOZILLA_OBSERVER, observed_at=observed_at, stamp_kind=stamp_kind,
+        location=location, lists_all_revoked=True, sightings=sightings, errors=errors, raw_header=raw_header,
+    )  # fmt: skip
 
 
 def _require_csv(body: bytes) -> bytes:

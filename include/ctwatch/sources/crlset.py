@@ -27,7 +27,6 @@ from ctwatch.evidence.revocation import (
     SourceName,
     StampKind,
     serial_hex_from_unsigned,
-    sha256_hex,
 )
 from ctwatch.sources.http import HttpClient
 
@@ -137,17 +136,10 @@ def crlset_snapshot(data: bytes, *, location: str, observed_at: datetime, stamp_
             )
             for spki in crlset.blocked_spki_sha256
         )
-    return Snapshot(
-        source=SourceName.CRLSET,
-        observer=OBSERVER,
-        observed_at=observed_at,
-        stamp_kind=stamp_kind,
-        location=location,
-        content_sha256=sha256_hex(data),
-        lists_all_revoked=True,
-        sightings=tuple(sightings),
-        errors=tuple(errors),
-    )
+    return Snapshot.of_body(
+        data, SourceName.CRLSET, OBSERVER, observed_at=observed_at, stamp_kind=stamp_kind,
+        location=location, lists_all_revoked=True, sightings=sightings, errors=errors,
+    )  # fmt: skip
 
 
 def fetch_crlset(client: HttpClient, url: str, *, observed_at: datetime, stamp_kind: StampKind) -> Snapshot:

@@ -33,7 +33,6 @@ from ctwatch.evidence.revocation import (
     StampKind,
     reason_name,
     serial_hex_from_signed,
-    sha256_hex,
 )
 from ctwatch.sources.http import BodyError, HttpClient
 from ctwatch.timeutil import parse_utc
@@ -182,17 +181,10 @@ def parse_ocsp_signing_ca_csv(body: bytes, *, location: str, observed_at: dateti
                 sightings.append(_csv_sighting(row))
             except (KeyError, TypeError, ValueError) as exc:
                 errors.append(RecordError(f"row {row_number}", f"{type(exc).__name__}: {exc}"))
-    return Snapshot(
-        source=SourceName.CRTSH,
-        observer=OBSERVER,
-        observed_at=observed_at,
-        stamp_kind=StampKind.ARCHIVE,
-        location=location,
-        content_sha256=sha256_hex(body),
-        lists_all_revoked=False,
-        sightings=tuple(sightings),
-        errors=tuple(errors),
-    )
+    return Snapshot.of_body(
+        body, SourceName.CRTSH, OBSERVER, observed_at=observed_at, stamp_kind=StampKind.ARCHIVE,
+        location=location, lists_all_revoked=False, sightings=sightings, errors=errors,
+    )  # fmt: skip
 
 
 def _optional(row: dict[str, str], name: str, convert: Callable[[str], Any]) -> Any:

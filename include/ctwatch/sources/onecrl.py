@@ -21,7 +21,6 @@ from ctwatch.evidence.revocation import (
     SourceName,
     StampKind,
     serial_hex_from_signed,
-    sha256_hex,
 )
 from ctwatch.sources.http import BodyError, HttpClient
 from ctwatch.timeutil import parse_utc
@@ -49,17 +48,10 @@ def parse_records(body: bytes, *, location: str, observed_at: datetime, stamp_ki
             continue
         if sighting is not None:
             sightings.append(sighting)
-    return Snapshot(
-        source=SourceName.ONECRL,
-        observer=OBSERVER,
-        observed_at=observed_at,
-        stamp_kind=stamp_kind,
-        location=location,
-        content_sha256=sha256_hex(body),
-        lists_all_revoked=True,
-        sightings=tuple(sightings),
-        errors=tuple(errors),
-    )
+    return Snapshot.of_body(
+        body, SourceName.ONECRL, OBSERVER, observed_at=observed_at, stamp_kind=stamp_kind,
+        location=location, lists_all_revoked=True, sightings=sightings, errors=errors,
+    )  # fmt: skip
 
 
 def fetch_records(client: HttpClient, url: str, *, observed_at: datetime, stamp_kind: StampKind) -> Snapshot:

@@ -1,4 +1,4 @@
--- 0001: the base evidence model (DESIGN.md "Evidence model").
+-- 0001: the base evidence model (docs/design.md, "The evidence model").
 -- Hashes are lower-case hex VARCHAR, DER is BLOB, times are TIMESTAMPTZ (UTC).
 -- No unique index on hashes: DuckDB ART indexes are slow and memory-hungry at CT scale, so the
 -- load SQL deduplicates (anti-join) instead. Primary keys only on small tables.

@@ -1,4 +1,4 @@
--- 0002: the CRL archive (issue 5). Every fetch is an observation; every distinct CRL (by the SHA-256
+-- 0002: the CRL archive. Every fetch is an observation; every distinct CRL (by the SHA-256
 -- of its DER) in a partition is a version; each serial is kept as intervals of presence over the
 -- versions of its partition, ordered by (thisUpdate, cRLNumber, hash) - never by arrival order.
 

@@ -1,4 +1,4 @@
--- 0003: CT ingestion (issue 4): verified tree heads, where each log is followed from, leaf
+-- 0003: CT ingestion: verified tree heads, where each log is followed from, leaf
 -- metadata of watched issuers, and per-issuer daily counts for every leaf.
 -- Leaf and count rows carry no wall-clock column: re-ingesting a range gives identical rows.
 -- Exactly-once comes from ct_log_coverage (rows and coverage commit in one transaction), not

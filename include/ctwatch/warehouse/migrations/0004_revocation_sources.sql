@@ -1,4 +1,4 @@
--- 0004: revocation sources other than ctwatch's own CRL archive (issue 6): OCSP, CCADB, Mozilla's
+-- 0004: revocation sources other than ctwatch's own CRL archive: OCSP, CCADB, Mozilla's
 -- revoked intermediates, OneCRL, Chrome's CRLSet, crt.sh, Bugzilla, and their disagreements.
 -- Every fetch or import is a snapshot with its observation time; what a snapshot says about one
 -- certificate is a sighting. revocation_observations rows of these sources are derived from the

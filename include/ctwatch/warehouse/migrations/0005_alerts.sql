@@ -1,4 +1,4 @@
--- 0005: the alert outbox (DESIGN.md "Alerts through Airflow notifiers").
+-- 0005: the alert outbox (docs/design.md, "The Airflow shape").
 -- One row per state transition, keyed by (incident, certificate, transition[, overdue week]);
 -- one delivery row per (alert, channel), so a retried or re-run send skips what was delivered.
 -- Stands alone: no reference to the evaluator's tables, the event JSON carries what a message shows.

@@ -1,4 +1,4 @@
--- 0006: the compliance clock (issue 7). Inputs staff record (problem reports ctwatch sent, key
+-- 0006: the compliance clock. Inputs staff record (problem reports ctwatch sent, key
 -- destruction attestations) and the evaluator's output per as-of: incidents with their clock,
 -- one verdict per (incident, certificate), one status per (incident, key group).
 -- Output rows are replaced as a whole for one as_of, so evaluating the same as_of twice gives the
@@ -13,7 +13,7 @@ CREATE TABLE problem_reports (
     sent_at TIMESTAMPTZ NOT NULL,  -- starts the clock: the CA was demonstrably made aware then
     recipient VARCHAR NOT NULL,
     link VARCHAR,
-    recorded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp  -- wall clock, not evidence
+    recorded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp  -- when ctwatch learnt of it: earlier as-ofs ignore it
 );
 COMMENT ON TABLE problem_reports IS
     'Certificate problem reports ctwatch staff sent to a CA: a clock start source.';
@@ -23,7 +23,7 @@ CREATE TABLE key_destruction_attestations (
     destroyed_at TIMESTAMPTZ NOT NULL,  -- date-only input means 00:00 UTC
     auditor VARCHAR NOT NULL,
     link VARCHAR NOT NULL,  -- audit report or Bugzilla comment
-    recorded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,
+    recorded_at TIMESTAMPTZ NOT NULL DEFAULT current_timestamp,  -- when ctwatch learnt of it
     PRIMARY KEY (spki_sha256, destroyed_at, auditor)
 );
 COMMENT ON TABLE key_destruction_attestations IS

@@ -1,7 +1,7 @@
 -- 0007: evidence of what CT ingestion refused. A tree head whose signature does not verify, a head
 -- not proven consistent with the stored one, a range that does not prove against its head, or a
 -- log that could not be read leaves one row saying why; nothing of it reaches coverage.
--- observed_at follows DESIGN's stamping rule: a simulator answer carries the as-of time it
+-- observed_at follows the stamping rule (docs/design.md): a simulator answer carries the as-of time it
 -- represents, a live fetch the real fetch time.
 
 CREATE TABLE ct_verification_failures (

@@ -1,5 +1,5 @@
--- 0008: when CT first showed each stored certificate (issue 7: a key-group member issued after the
--- clock start gets its first CT time plus the window). One row per (certificate, log): the entry
+-- 0008: when CT first showed each stored certificate (a certificate issued after an incident's
+-- clock start counts from the earlier of its notBefore and this time). One row per (certificate, log): the entry
 -- with the earliest CT timestamp whose chain carried the certificate, and the verified tree head
 -- the range holding that entry was proven against. Loads keep the minimum (timestamp, then index),
 -- so ranges loaded in any order, re-runs and resumed runs leave the same rows; no wall-clock column.

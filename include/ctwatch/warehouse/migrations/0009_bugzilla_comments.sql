@@ -1,4 +1,4 @@
--- 0009: Bugzilla comments (issue 7: did the CA's own updates keep the IRG 7-day rhythm?). The
+-- 0009: Bugzilla comments (did the CA's own updates keep the IRG 7-day rhythm?). The
 -- assignee of a CA-compliance bug is the CA's representative, so searches now keep the assignee
 -- and the reporter; each comment is kept once (who wrote it and when, not the text), with when
 -- ctwatch first saw it; every comment fetch is recorded, so a report knows up to when a bug's
