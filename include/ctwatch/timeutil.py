@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 
 def parse_utc(text: str) -> datetime:
@@ -13,6 +13,11 @@ def parse_utc(text: str) -> datetime:
     """
     value = datetime.fromisoformat(text)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def day_start(day: date) -> datetime:
+    """A date-only effective date means 00:00:00 UTC of that day."""
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 def require_aware(value: datetime, name: str) -> datetime:

@@ -166,7 +166,7 @@ def observation_stamp(
     """The stamp of an answer: the as-of time the request carried (simulator), else the real fetch
     time. Never a DAG's logical date for a live fetch: callers pass `as_of` only to the simulator."""
     if as_of is not None:
-        if as_of.tzinfo is None:
+        if as_of.tzinfo is None:  # evidence imports nothing of ctwatch, so not timeutil.require_aware
             raise ValueError("as_of must be timezone-aware")
         return as_of.astimezone(UTC), StampKind.AS_OF
     return now().astimezone(UTC), StampKind.FETCH

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import requests
 
+from ctwatch.evidence.revocation import observation_stamp
 from ctwatch.ingest.bisect import bisect_window
 from ctwatch.ingest.config import IngestConfig
-from ctwatch.ingest.evidence import describe_failure, observed_at
+from ctwatch.ingest.evidence import describe_failure
 from ctwatch.ingest.model import FETCH, LogEndpoint, Plan, PlannedLog, VerificationFailure, write_atomically
 from ctwatch.ingest.readers import READ_FAILURES, open_reader
 from ctwatch.sources.http import FetchError, HttpClient, Politeness
@@ -60,7 +61,7 @@ def discover_logs(config: IngestConfig, run_dir: Path) -> Path:
         except READ_FAILURES as exc:
             log.error("%s (%s): skipped this run: %s", endpoint.description, endpoint.url, exc)
             failures.append(
-                describe_failure(exc, endpoint, observed_at(config.request_as_of), proof_kind=FETCH)
+                describe_failure(exc, endpoint, observation_stamp(config.request_as_of)[0], proof_kind=FETCH)
             )
     discovery = Plan(
         logs=planned,

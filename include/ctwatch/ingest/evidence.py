@@ -9,7 +9,7 @@ staging folder instead, and the load task stores every failure file of the run.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from ctwatch.ct.merkle import ProofError
@@ -19,12 +19,6 @@ from ctwatch.sources.rfc6962 import TreeHeadError
 from ctwatch.warehouse import ct_store
 
 FAILURES_DIR = "failures"
-
-
-def observed_at(request_as_of: datetime | None) -> datetime:
-    """The observation stamp: a simulator answer is stamped with the as-of time it represents, a
-    live fetch with the real time of the fetch (docs/design.md, the stamping rule)."""
-    return request_as_of if request_as_of is not None else datetime.now(UTC)
 
 
 def describe_failure(

@@ -7,7 +7,8 @@ import logging
 import time
 from pathlib import Path
 
-from ctwatch.ingest.evidence import describe_failure, failure_path, observed_at
+from ctwatch.evidence.revocation import observation_stamp
+from ctwatch.ingest.evidence import describe_failure, failure_path
 from ctwatch.ingest.model import RANGE_PROOF, Plan, read_msgpack, write_atomically
 from ctwatch.ingest.readers import READ_FAILURES, open_reader
 from ctwatch.ingest.reduce import RangeReducer
@@ -50,7 +51,7 @@ def fetch_range(plan_file: Path, log_position: int, start: int, end_exclusive: i
         failure = describe_failure(
             exc,
             planned.log,
-            observed_at(plan.request_as_of),
+            observation_stamp(plan.request_as_of)[0],
             proof_kind=RANGE_PROOF,
             tree_size=planned.tree_head.tree_size,
             start=start,

@@ -10,8 +10,9 @@ from pathlib import Path
 import duckdb
 
 from ctwatch import warehouse
+from ctwatch.evidence.revocation import observation_stamp
 from ctwatch.ingest.config import START_AT_HEAD, START_AT_ORIGIN
-from ctwatch.ingest.evidence import describe_failure, observed_at, to_record
+from ctwatch.ingest.evidence import describe_failure, to_record
 from ctwatch.ingest.load import head_record
 from ctwatch.ingest.model import (
     CONSISTENCY,
@@ -130,7 +131,7 @@ def _consistent_logs(
                     describe_failure(
                         exc,
                         planned.log,
-                        observed_at(discovery.request_as_of),
+                        observation_stamp(discovery.request_as_of)[0],
                         proof_kind=CONSISTENCY,
                         tree_size=planned.tree_head.tree_size,
                         previous_tree_size=previous.tree_size,

@@ -38,11 +38,10 @@ from ctwatch.policy.reasons import (
     RevocationReason,
 )
 from ctwatch.rules import Citation
-from ctwatch.timeutil import require_aware
+from ctwatch.rules.documents import BR, BR_1_0_EFFECTIVE, BR_1_7_0_URL
+from ctwatch.timeutil import day_start, require_aware
 from ctwatch.x509.model import CertKind
 
-BR: Final = "CA/Browser Forum Baseline Requirements"
-BR_1_0_EFFECTIVE: Final = date(2012, 7, 1)
 SC6_EFFECTIVE: Final = date(2018, 10, 14)
 SC061_EFFECTIVE: Final = date(2023, 7, 15)
 SC063_EFFECTIVE: Final = date(2024, 3, 15)
@@ -107,28 +106,23 @@ def _aware(name: str, moment: datetime) -> datetime:
     return require_aware(moment, name).astimezone(UTC)
 
 
-def _day_start(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
-
-
 def validity_period_s(not_before: datetime, not_after: datetime) -> int:
     """BR 1.6.1 Validity Period in seconds: notBefore through notAfter *inclusive*, hence the +1."""
     return int((_aware("not_after", not_after) - _aware("not_before", not_before)).total_seconds()) + 1
 
 
-_BR_1_7_0_URL: Final = "https://github.com/cabforum/servercert/blob/d9b360f/docs/BR.md"
 _SUBORDINATE_CITATION: Final = Citation(
-    BR, "1.7.0", "4.9.1.2", f"{_BR_1_7_0_URL}#4912-reasons-for-revoking-a-subordinate-ca-certificate"
+    BR, "1.7.0", "4.9.1.2", f"{BR_1_7_0_URL}#4912-reasons-for-revoking-a-subordinate-ca-certificate"
 )
 _SUBORDINATE_TEXT: Final = (
     "The Issuing CA SHALL revoke a Subordinate CA Certificate within seven (7) days if one or more of "
     "the following occurs"
 )
 _SUBORDINATE_PUBLICATION: Final = Citation(
-    BR, "1.7.0", "4.9.7", f"{_BR_1_7_0_URL}#497-crl-issuance-frequency-if-applicable"
+    BR, "1.7.0", "4.9.7", f"{BR_1_7_0_URL}#497-crl-issuance-frequency-if-applicable"
 )
 _SUBSCRIBER_PUBLICATION: Final = Citation(
-    BR, "1.7.0", "4.9.5", f"{_BR_1_7_0_URL}#495-time-within-which-ca-must-process-the-revocation-request"
+    BR, "1.7.0", "4.9.5", f"{BR_1_7_0_URL}#495-time-within-which-ca-must-process-the-revocation-request"
 )
 _NO_SECTION: Final = Citation(BR, "1.7.0", "4.9.1")
 _NO_BR: Final = Citation(BR, "1.0.0", "1.1 (effective date 2012-07-01)")
@@ -224,7 +218,7 @@ def revocation_window(
             )
     else:
         window_kind = kind
-    if at < _day_start(BR_1_0_EFFECTIVE):
+    if at < day_start(BR_1_0_EFFECTIVE):
         return _no_window(
             window_kind, reason, "before the Baseline Requirements took effect (2012-07-01)", _NO_BR
         )
@@ -251,9 +245,9 @@ def _subordinate_ca(reason: RevocationReason | None) -> WindowAnswer:
 
 
 def _short_lived_limit_s(issued_at: datetime) -> int | None:
-    if issued_at < _day_start(SC063_EFFECTIVE):
+    if issued_at < day_start(SC063_EFFECTIVE):
         return None
-    if issued_at < _day_start(SHORT_LIVED_7_DAYS_FROM):
+    if issued_at < day_start(SHORT_LIVED_7_DAYS_FROM):
         return SHORT_LIVED_MAX_S_UNTIL_2026
     return SHORT_LIVED_MAX_S_FROM_2026
 
@@ -261,7 +255,7 @@ def _short_lived_limit_s(issued_at: datetime) -> int | None:
 def _subscriber(
     reason: RevocationReason | None, at: datetime, validity_s: int | None, issued_at: datetime | None
 ) -> WindowAnswer:
-    text = next(text for text in _SUBSCRIBER_TEXTS if at >= _day_start(text.effective))
+    text = next(text for text in _SUBSCRIBER_TEXTS if at >= day_start(text.effective))
     if text.effective >= SC063_EFFECTIVE and validity_s is not None and issued_at is not None:
         limit_s = _short_lived_limit_s(issued_at)
         if limit_s is not None and validity_s <= limit_s:

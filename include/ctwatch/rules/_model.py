@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from enum import StrEnum
 
+from ctwatch.timeutil import day_start
 from ctwatch.x509.model import CertKind, ParsedCert
 
 
@@ -64,11 +65,6 @@ class RuleContext:
 
 # A check returns None when the certificate complies, else a plain-words detail of what it found.
 Check = Callable[[ParsedCert, RuleContext], str | None]
-
-
-def day_start(day: date) -> datetime:
-    """A date-only effective date means 00:00:00 UTC of that day."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

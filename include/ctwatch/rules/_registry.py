@@ -17,7 +17,7 @@ from ctwatch.timeutil import require_aware
 from ctwatch.x509.model import ParsedCert
 
 RULES_PACKAGE = "ctwatch.rules"
-FRAMEWORK_MODULES = frozenset({"catalog"})
+FRAMEWORK_MODULES = frozenset({"catalog", "documents"})
 
 
 class RuleRegistryError(Exception):

@@ -12,8 +12,9 @@ was issued (the 2020 incident hit CA certificates issued years before).
 
 from __future__ import annotations
 
-from ctwatch.rules._common import ANY_CA, BR_1_0_EFFECTIVE, BR_1_7_0_4_9_9, CABF, has_ocsp_signing
+from ctwatch.rules._common import ANY_CA, has_ocsp_signing
 from ctwatch.rules._model import DateBasis, Rule, RuleContext, Severity
+from ctwatch.rules.documents import BR_1_0_EFFECTIVE, BR_1_7_0_4_9_9, CABF
 from ctwatch.x509.model import ParsedCert
 
 

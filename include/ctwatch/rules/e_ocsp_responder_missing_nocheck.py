@@ -12,8 +12,8 @@ date, whenever it was issued. Basing the rule on the 7.1.2.8.6 profile (certific
 
 from __future__ import annotations
 
-from ctwatch.rules._common import BR_1_0_EFFECTIVE, BR_1_7_0_4_9_9, CABF
 from ctwatch.rules._model import DateBasis, Rule, RuleContext, Severity
+from ctwatch.rules.documents import BR_1_0_EFFECTIVE, BR_1_7_0_4_9_9, CABF
 from ctwatch.x509.model import CertKind, ParsedCert
 
 

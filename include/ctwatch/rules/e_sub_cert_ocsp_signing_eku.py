@@ -13,8 +13,9 @@ this finding and no CA finding (its kind is tls_leaf).
 
 from __future__ import annotations
 
-from ctwatch.rules._common import BR, CABF, SC062_EFFECTIVE, has_ocsp_signing
+from ctwatch.rules._common import has_ocsp_signing
 from ctwatch.rules._model import Citation, DateBasis, Rule, RuleContext, Severity
+from ctwatch.rules.documents import BR, CABF, SC062_EFFECTIVE
 from ctwatch.x509.model import CertKind, ParsedCert
 
 

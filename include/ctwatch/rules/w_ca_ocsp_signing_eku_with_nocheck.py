@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from ctwatch.rules._common import ANY_CA, IETF, RFC_6960_4_2_2_2, has_ocsp_signing
+from ctwatch.rules._common import ANY_CA, has_ocsp_signing
 from ctwatch.rules._model import DateBasis, Rule, RuleContext, Severity
+from ctwatch.rules.documents import IETF, RFC_6960_4_2_2_2
 from ctwatch.x509.model import ParsedCert
 
 

@@ -10,8 +10,9 @@ Date basis NOT_BEFORE: a profile rule, for certificates issued on or after SC062
 
 from __future__ import annotations
 
-from ctwatch.rules._common import BR, CABF, SC062_EFFECTIVE, has_ocsp_signing
+from ctwatch.rules._common import has_ocsp_signing
 from ctwatch.rules._model import Citation, CrossCertificateScope, DateBasis, Rule, RuleContext, Severity
+from ctwatch.rules.documents import BR, CABF, SC062_EFFECTIVE
 from ctwatch.x509.model import CertKind, ParsedCert
 
 
