@@ -11,10 +11,11 @@ export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
 
 .PHONY: run demo test lint bench catalog clean
 
-$(VENV)/.runtime-installed: requirements.txt
+$(VENV)/.runtime-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(UV) pip install --quiet --python $(PY) --compile-bytecode -r requirements.txt
+	$(UV) pip install --quiet --python $(PY) --no-deps --editable .
 	touch $@
 
 $(VENV)/.dev-installed: $(VENV)/.runtime-installed requirements-dev.txt

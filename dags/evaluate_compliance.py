@@ -1,5 +1,7 @@
-"""Evaluate the compliance clock hourly: incidents, deadlines, verdicts and alert events as of the
-interval end, then the reports. Runs with or without new data: a deadline passes by itself.
+"""Evaluate the compliance clock hourly (`[intervals] evaluate_compliance`): incidents, deadlines,
+verdicts and alert events as of the interval end, then the reports, and the source-health alerts
+(a source failing for longer than `[alerts] source_down_after`, and its recovery). Runs with or
+without new data: a deadline passes by itself.
 
 Run conf `{"reports_from": "<ISO 8601 time>"}`: intervals ending before it evaluate but write no
 reports. A backfill of a past incident passes its last interval end, so the reports are written
@@ -8,25 +10,25 @@ once, as of the end, instead of once per interval only to be overwritten by the 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from airflow.sdk import dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
+from ctwatch.alerts.source_health import enqueue_source_alerts
 from ctwatch.evaluate import task as compliance_task
 from ctwatch.timeutil import parse_utc
-from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.defaults import DEFAULT_ARGS, HISTORY_START, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of
-from ctwatch_airflow.settings import data_dir, evaluation_config_file, interval_from_env, warehouse_path
+from ctwatch_airflow.settings import settings
 
 
 @dag(
     dag_id="evaluate_compliance",
     # An explicit interval timetable: data_interval_end is the as-of of the evaluation, and a
     # backfill over past intervals replays history (its alerts are marked historical).
-    schedule=DeltaDataIntervalTimetable(interval_from_env("CTWATCH_EVALUATE_INTERVAL", timedelta(hours=1))),
-    # Early enough to backfill the July 2020 incident; live runs do not catch up.
-    start_date=datetime(2020, 6, 1, tzinfo=UTC),
+    schedule=DeltaDataIntervalTimetable(settings().interval("evaluate_compliance")),
+    start_date=HISTORY_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -37,8 +39,9 @@ def evaluate_compliance() -> None:
     @task(pool=WAREHOUSE_POOL)
     def evaluate() -> dict[str, int]:
         as_of = run_as_of(get_current_context())
+        configured = settings()
         summary = compliance_task.evaluate_compliance(
-            warehouse_path(), as_of, config_file=evaluation_config_file()
+            configured.warehouse, as_of, config=configured.declarations
         )
         return {
             "incidents": summary.incidents,
@@ -58,12 +61,23 @@ def evaluate_compliance() -> None:
         # and every parse of this file.
         from ctwatch.report import write_reports  # noqa: PLC0415
 
+        configured = settings()
         summary = write_reports(
-            warehouse_path(), as_of, data_dir() / "reports", config_file=evaluation_config_file()
+            configured.warehouse, as_of, configured.data_dir / "reports", config=configured.declarations
         )
         return {"incidents": summary.incidents, "files_changed": summary.files_changed}
 
+    @task(pool=WAREHOUSE_POOL)
+    def source_health() -> dict[str, int]:
+        configured = settings()
+        as_of = run_as_of(get_current_context())
+        added = enqueue_source_alerts(
+            configured.warehouse, as_of, configured.alerts.source_down_after, now=datetime.now(UTC)
+        )
+        return {"alerts": added}
+
     evaluate() >> report()
+    source_health()
 
 
 evaluate_compliance()

@@ -1,26 +1,27 @@
-"""crt.sh identity searches (configured identities, `CTWATCH_CRTSH_IDENTITIES`, comma-separated) and
-Bugzilla CA-compliance bugs, daily; certificates crt.sh knows and ctwatch does not are downloaded."""
+"""crt.sh identity searches (`[sources.crtsh] identities`) and Bugzilla CA-compliance bugs, daily
+(`[intervals] ingest_crtsh`); certificates crt.sh knows and ctwatch does not are downloaded.
+
+Each source fails its own task when it cannot be reached (what was answered is stored first), and
+skips when ctwatch.toml disables it.
+"""
 
 from __future__ import annotations
 
-import os
-from datetime import UTC, datetime, timedelta
-
-from airflow.sdk import dag, get_current_context, task
+from airflow.sdk import TriggerRule, dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
-from ctwatch.evaluate.config import load_config
 from ctwatch.revocation import bugzilla_bugs, crtsh_searches
-from ctwatch.revocation.config import load_source_locations
-from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch.revocation.config import Source
+from ctwatch_airflow.defaults import DEFAULT_ARGS, HISTORY_START, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of
-from ctwatch_airflow.settings import evaluation_config_file, interval_from_env, warehouse_path
+from ctwatch_airflow.settings import settings
 
 
 @dag(
     dag_id="ingest_crtsh",
-    schedule=DeltaDataIntervalTimetable(interval_from_env("CTWATCH_CRTSH_INTERVAL", timedelta(days=1))),
-    start_date=datetime(2020, 1, 1, tzinfo=UTC),  # backfills replay history (the July 2020 incident)
+    schedule=DeltaDataIntervalTimetable(settings().interval("ingest_crtsh")),
+    start_date=HISTORY_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
@@ -30,28 +31,35 @@ from ctwatch_airflow.settings import evaluation_config_file, interval_from_env, 
 def ingest_crtsh() -> None:
     @task(pool=WAREHOUSE_POOL)
     def search() -> dict[str, object]:
-        identities = [
-            i.strip() for i in os.environ.get("CTWATCH_CRTSH_IDENTITIES", "").split(",") if i.strip()
-        ]
+        configured = settings()
+        sources = configured.sources
+        if not sources.endpoint(Source.CRTSH).enabled:
+            raise AirflowSkipException("crtsh is disabled ([sources.crtsh] enabled = false)")
         end = run_as_of(get_current_context())
         summary = crtsh_searches.ingest_crtsh(
-            warehouse_path(), load_source_locations(), identities, as_of=end
+            configured.warehouse, sources, sources.crtsh_identities, as_of=end
         )
+        if summary.unreachable:
+            raise AirflowException(f"crt.sh did not answer: {'; '.join(summary.unreachable)}")
         return {
             "rows": summary.rows,
             "new_certificates": summary.new_certificates,
             "truncated": list(summary.truncated),
         }
 
-    @task(pool=WAREHOUSE_POOL)
+    @task(pool=WAREHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
     def bugs() -> dict[str, int]:
+        configured = settings()
+        if not configured.sources.endpoint(Source.BUGZILLA).enabled:
+            raise AirflowSkipException("bugzilla is disabled ([sources.bugzilla] enabled = false)")
         end = run_as_of(get_current_context())
         # the bugs declared incidents list get their comments fetched even without a delay tag
-        declared = load_config(evaluation_config_file()).incidents
-        linked = {bug_id for incident in declared for bug_id in incident.bug_ids}
+        linked = {bug_id for incident in configured.declarations.incidents for bug_id in incident.bug_ids}
         summary = bugzilla_bugs.ingest_bugzilla(
-            warehouse_path(), load_source_locations(), as_of=end, linked_bug_ids=linked
+            configured.warehouse, configured.sources, as_of=end, linked_bug_ids=linked
         )
+        if summary.unreachable:
+            raise AirflowException(f"Bugzilla did not answer: {'; '.join(summary.unreachable)}")
         return {
             "new_bug_rows": summary.new_bug_rows,
             "comment_fetches": summary.comment_fetches,

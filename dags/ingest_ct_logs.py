@@ -3,15 +3,14 @@
 discover (log list, verified tree heads; a backfill run bisects its data interval instead of
 following the head) -> plan (warehouse pool: coverage, follow start) -> fetch, one mapped task per
 index range (staged files, paths through XCom) -> load (warehouse pool: rows and coverage in one
-transaction, then the rules over new CA certificates). Settings are DAG params (see
-`ctwatch.ingest.config.IngestConfig`); `log_list` defaults to `$CTWATCH_CT_LOG_LIST` or Google's list.
+transaction, then the rules over new CA certificates), then each log's health. The params default to
+ctwatch.toml's `[ct]` table (docs/configuration.md); a triggered run may override them.
 """
 
 from __future__ import annotations
 
-import os
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,15 +18,13 @@ from airflow.sdk import TriggerRule, dag, get_current_context, task
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
 from ctwatch import ingest
-from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
+from ctwatch_airflow.defaults import DEFAULT_ARGS, HISTORY_START, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of, run_interval
-from ctwatch_airflow.settings import data_dir, warehouse_path
-
-GOOGLE_LOG_LIST = "https://www.gstatic.com/ct/log_list/v3/log_list.json"
+from ctwatch_airflow.settings import data_dir, settings, warehouse_path
 
 
 def _config(params: dict[str, Any], backfill_window: tuple[datetime, datetime] | None) -> ingest.IngestConfig:
-    return ingest.IngestConfig.from_mapping(params, backfill_window=backfill_window)
+    return settings().ingest_config(params, backfill_window=backfill_window)
 
 
 def _run_dir() -> Path:
@@ -38,25 +35,14 @@ def _run_dir() -> Path:
 
 @dag(
     dag_id="ingest_ct_logs",
-    schedule=DeltaDataIntervalTimetable(timedelta(minutes=15)),
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    schedule=DeltaDataIntervalTimetable(settings().interval("ingest_ct_logs")),
+    start_date=HISTORY_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["ctwatch", "ct", "ingest"],
     doc_md=__doc__,
-    params={
-        "log_list": os.environ.get("CTWATCH_CT_LOG_LIST", GOOGLE_LOG_LIST),
-        "new_logs_start": ingest.START_AT_HEAD,
-        "log_ids": [],
-        "watched_spki_sha256": [],
-        "watched_der_sha256": [],
-        "batch_size": 1000,
-        "requests_per_second": 20.0,
-        "concurrency": 2,
-        "min_range_entries": 100_000,
-        "max_ranges": 512,  # mapped fetch tasks per run; Airflow's max_map_length is 1024
-    },
+    params=settings().ct_params,
 )
 def ingest_ct_logs() -> None:
     @task

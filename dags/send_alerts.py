@@ -6,23 +6,21 @@ did go out, and Airflow's retry resends only the rest.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowException
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
 from ctwatch.alerts import deliver_pending
 from ctwatch_airflow import notifications
-from ctwatch_airflow.defaults import DEFAULT_ARGS, WAREHOUSE_POOL
-from ctwatch_airflow.settings import warehouse_path
+from ctwatch_airflow.defaults import DEFAULT_ARGS, HISTORY_START, WAREHOUSE_POOL
+from ctwatch_airflow.settings import settings, warehouse_path
 
 
 @dag(
     dag_id="send_alerts",
     # Sending needs no as-of; the interval only sets the pace (the evaluator runs hourly).
-    schedule=DeltaDataIntervalTimetable(timedelta(minutes=15)),
-    start_date=datetime(2026, 1, 1, tzinfo=UTC),
+    schedule=DeltaDataIntervalTimetable(settings().interval("send_alerts")),
+    start_date=HISTORY_START,
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,

@@ -25,3 +25,8 @@ os.environ.update(
     }
 )
 os.environ.pop("CTWATCH_WAREHOUSE", None)
+# No test reads a ctwatch.toml lying in the working folder: the tests' own says what no file would
+# (the packaged July 2020 incident, every other setting its default).
+_CONFIG = _AIRFLOW_HOME / "ctwatch.toml"
+shutil.copyfile(REPO_ROOT / "include" / "ctwatch" / "evaluate" / "incidents.toml", _CONFIG)
+os.environ["CTWATCH_CONFIG"] = str(_CONFIG)

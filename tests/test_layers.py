@@ -29,7 +29,7 @@ LAYERS: Final = (
     ("sources", "warehouse"),
     ("alerts", "ingest", "revocation", "rule_runs"),  # units of work composing sources and the warehouse
     ("evaluate",),  # the compliance clock
-    ("report",),  # reports over evaluations
+    ("report", "config"),  # reports over evaluations; ctwatch.toml resolved into each layer's settings
     ("sim", "demo"),  # the simulated Web PKI and the demo's settings
     ("bench", "cli"),  # entry points
     ("__main__",),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 # DuckDB allows one writer process per file and a writer blocks readers elsewhere: every task that
@@ -13,6 +13,10 @@ WAREHOUSE_POOL_DESCRIPTION = "DuckDB warehouse: one process at a time"
 # The Celery queue of the single concurrency-1 worker that owns the warehouse file (docker-compose.yaml).
 # Tasks need not name it: the cluster policy in plugins/airflow_local_settings.py routes the pool to it.
 WAREHOUSE_QUEUE = "warehouse"
+
+# Early enough for any CT history (Certificate Transparency began in 2013): a backfill of any past
+# incident has runs to create. Live runs do not catch up (catchup=False).
+HISTORY_START = datetime(2013, 1, 1, tzinfo=UTC)
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "ctwatch",

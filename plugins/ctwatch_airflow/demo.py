@@ -2,8 +2,9 @@
 
 `python -m ctwatch_airflow.demo [--from DATE] [--to DATE] [--interval 7d]`. Everything lives under
 the demo's own data folder (`$CTWATCH_DEMO_DIR`, default ./data/demo) with its own AIRFLOW_HOME:
-1. the simulator serves the scenario (ctwatch/demo/july2020.toml) on 127.0.0.1; its URLs become the
-   sources file and the CT log list;
+1. the simulator serves the scenario (ctwatch/demo/july2020.toml) on 127.0.0.1 and writes the
+   demo's ctwatch.toml (its URLs, simulated stamping, the CT log list), to which the demo adds the
+   replay's intervals and its declared incidents (ctwatch/demo/evaluation.toml);
 2. Airflow starts as `make run` starts it (ctwatch_airflow.launcher), with the live schedule off
    (only the runs the demo asks for happen) and the revocation/evaluation interval set to --interval;
 3. CT catch-up: one manual run of `ingest_ct_logs` from the logs' origin (CT positions do not
@@ -35,14 +36,13 @@ from pathlib import Path
 from typing import Any
 
 from ctwatch.demo import (
-    EVALUATION_CONFIG_FILE,
     SCENARIO_FILE,
     alert_counts,
     disclosed_keys,
     format_alert_counts,
     format_table,
     summarize,
-    write_sources_file,
+    write_demo_config,
 )
 from ctwatch.timeutil import parse_utc
 from ctwatch_airflow.demo_runs import (
@@ -93,6 +93,7 @@ def simulator(data: Path, scenario: Path) -> Iterator[dict[str, Any]]:
     argv = [
         sys.executable, "-m", "ctwatch", "sim", "serve", "--scenario", str(scenario),
         "--port", "0", "--log-list", str(log_list), "--cache-dir", str(data / "sim-cache"),
+        "--write-config", str(data / "simulator.toml"),
     ]  # fmt: skip
     log = (data / "simulator.log").open("ab")
     process = subprocess.Popen(
@@ -123,7 +124,7 @@ def ground_truth(scenario: Path, data: Path) -> dict[str, Any]:
     return truth
 
 
-def demo_environment(layout: Layout, replay: Replay, sources_file: Path, log_list: Path) -> dict[str, str]:
+def demo_environment(layout: Layout) -> dict[str, str]:
     # The demo's metadata is its own SQLite file, whatever database `make run` is pointed at.
     base = {k: v for k, v in os.environ.items() if k != METADATA_DB_ENV}
     env = airflow_environment(layout, base)
@@ -137,12 +138,6 @@ def demo_environment(layout: Layout, replay: Replay, sources_file: Path, log_lis
             # One run at a time per DAG: 4 LocalExecutor workers suffice (default 32 processes).
             "AIRFLOW__CORE__PARALLELISM": "4",
             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
-            "CTWATCH_SOURCES_FILE": str(sources_file),
-            "CTWATCH_CT_LOG_LIST": str(log_list),
-            "CTWATCH_REVOCATION_INTERVAL": replay.interval_of("ingest_revocations"),
-            "CTWATCH_CRTSH_INTERVAL": replay.interval_of("ingest_crtsh"),
-            "CTWATCH_EVALUATE_INTERVAL": replay.interval_of(EVALUATION_DAG),
-            "CTWATCH_EVALUATION_CONFIG": str(EVALUATION_CONFIG_FILE),
         }
     )
     return env
@@ -169,8 +164,7 @@ def replay_through_airflow(
 ) -> None:
     """Start Airflow, run the phases, stop Airflow; DemoFailed (or ComponentDied) says what broke."""
     started = time.monotonic()
-    sources_file = write_sources_file(layout.data / "sources.toml", sim)
-    env = demo_environment(layout, replay, sources_file, Path(sim["log_list_file"]))
+    env = demo_environment(layout)
     prepare(layout, env)
     components_started = datetime.now(UTC)
     processes = start_components(layout, env)
@@ -217,6 +211,10 @@ def run(layout: Layout, replay: Replay, scenario: Path) -> int:
     with simulator(layout.data, scenario) as sim:
         entries = sum(log["size"] for log in truth["logs"].values())
         say(f"simulator {sim['base_url']} ({truth['scenario']}, {entries} CT entries)")
+        assert layout.config_file is not None
+        intervals = {dag_id: replay.interval_of(dag_id) for dag_id in (*INGESTION_DAGS, EVALUATION_DAG)}
+        write_demo_config(layout.config_file, Path(sim["config_file"]), layout.data, intervals)
+        say(f"configuration: {layout.config_file}")
         try:
             replay_through_airflow(layout, replay, truth, sim)
         except (DemoFailed, TimeoutError) as failure:
@@ -249,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         warehouse=data / "warehouse.duckdb",
         host="127.0.0.1",
         port=args.port or _free_port(),
+        config_file=data / "ctwatch.toml",
     )
     return run(layout, Replay(args.start, args.end, args.interval, args.crtsh_interval), args.scenario)
 

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
+from ctwatch.config import CONFIG_ENV, ConfigError, load_settings
 from ctwatch.warehouse import connect
 from ctwatch_airflow.defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_DESCRIPTION, WAREHOUSE_POOL_SLOTS
-from ctwatch_airflow.settings import PROJECT_ROOT, data_dir, warehouse_path
+from ctwatch_airflow.settings import PROJECT_ROOT
 
 ADMIN_USER = "admin"
 METADATA_DB_ENV = "CTWATCH_AIRFLOW_DB"
@@ -51,6 +52,7 @@ class Layout:
     warehouse: Path
     host: str
     port: int
+    config_file: Path | None = None  # the ctwatch.toml every component reads (None: defaults)
 
     @property
     def base_url(self) -> str:
@@ -117,6 +119,7 @@ def airflow_environment(layout: Layout, base: Mapping[str, str]) -> dict[str, st
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(layout.airflow_home / "logs"),
         "CTWATCH_DATA_DIR": str(layout.data),
         "CTWATCH_WAREHOUSE": str(layout.warehouse),
+        **({CONFIG_ENV: str(layout.config_file)} if layout.config_file else {}),
     }
 
 
@@ -244,19 +247,50 @@ def run(layout: Layout) -> int:
         stop_components(processes)
 
 
+def configured_layout(port: int) -> Layout | None:
+    """The layout ctwatch.toml and the environment give; None (problems on stderr) when invalid."""
+    try:
+        resolved = load_settings()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(f"ctwatch: configuration: {problem}", file=sys.stderr)
+        return None
+    for name in resolved.unknown_variables:
+        print(f"ctwatch: warning: ${name} names no setting (see docs/configuration.md)", file=sys.stderr)
+    return Layout(
+        data=resolved.data_dir,
+        airflow_home=Path(os.environ.get("CTWATCH_AIRFLOW_HOME", resolved.data_dir / "airflow")).resolve(),
+        warehouse=resolved.warehouse,
+        host="127.0.0.1",
+        port=port,
+        config_file=resolved.file,
+    )
+
+
+def _port() -> int:
+    return int(os.environ.get("CTWATCH_PORT", "8080"))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--port", type=int, default=int(os.environ.get("CTWATCH_PORT", "8080")))
+    parser.add_argument("--port", type=int, default=_port())
     args = parser.parse_args(argv)
-    data = data_dir().resolve()
-    layout = Layout(
-        data=data,
-        airflow_home=Path(os.environ.get("CTWATCH_AIRFLOW_HOME", data / "airflow")).resolve(),
-        warehouse=warehouse_path().resolve(),
-        host="127.0.0.1",
-        port=args.port,
-    )
+    layout = configured_layout(args.port)
+    if layout is None:
+        return 2
+    print(f"ctwatch: configuration {layout.config_file or 'none (defaults)'}", flush=True)
     return run(layout)
+
+
+def airflow_command() -> None:
+    """`ctwatch-airflow ARGS...`: the `airflow` command with the environment `make run` gives its
+    components (AIRFLOW_HOME, metadata database, DAGs folder, ctwatch.toml), e.g. to create a
+    backfill while `make run` runs."""
+    layout = configured_layout(_port())
+    if layout is None:
+        sys.exit(2)
+    env = airflow_environment(layout, os.environ)
+    sys.exit(subprocess.run(airflow_argv(*sys.argv[1:]), env=env, check=False).returncode)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Alert channels behind Airflow connections: Slack incoming webhook, SMTP e-mail, JSON webhook.
 
-A channel is live when its connection exists (UI, `airflow connections add`, or `AIRFLOW_CONN_*`):
+A channel is live when its connection exists (UI, `airflow connections add`, or `AIRFLOW_CONN_*`);
+the connection ids are ctwatch.toml's `[alerts]` settings, by default:
 
 - `ctwatch_slack` (type slackwebhook): the webhook URL in password (or host + token, as the Slack
   provider reads it); optional extra `timeout`.
@@ -29,7 +30,7 @@ from airflow.sdk.exceptions import AirflowNotFoundException
 
 from ctwatch.alerts import Channel, PendingAlert, ReplaySink
 from ctwatch.alerts.format import email_message, json_payload, slack_message
-from ctwatch_airflow.settings import data_dir
+from ctwatch_airflow.settings import data_dir, settings
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,16 @@ def idempotency_key(alert_key: str) -> str:
 
 
 def live_channels() -> list[Channel]:
-    """The channels whose Airflow connection exists, in a fixed order."""
+    """The channels whose Airflow connection (named in ctwatch.toml's `[alerts]`) exists, in a fixed
+    order."""
+    names = settings().alerts
     configured: list[Channel] = []
-    candidates: list[Channel] = [SlackWebhookChannel(), SmtpChannel(), JsonWebhookChannel()]
-    for channel, conn_id in zip(candidates, (SLACK_CONN_ID, SMTP_CONN_ID, WEBHOOK_CONN_ID), strict=True):
+    candidates: list[tuple[Channel, str]] = [
+        (SlackWebhookChannel(names.slack_connection), names.slack_connection),
+        (SmtpChannel(names.email_connection), names.email_connection),
+        (JsonWebhookChannel(names.webhook_connection), names.webhook_connection),
+    ]
+    for channel, conn_id in candidates:
         try:
             BaseHook.get_connection(conn_id)
         except AirflowNotFoundException:

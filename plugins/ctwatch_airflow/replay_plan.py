@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ctwatch_airflow.settings import parse_interval
+from ctwatch.config.spec import interval
 
 INGESTION_DAGS = ("ingest_revocations", "ingest_crtsh")
 EVALUATION_DAG = "evaluate_compliance"
@@ -16,7 +16,7 @@ ALL_DAGS = (CT_DAG, *INGESTION_DAGS, EVALUATION_DAG, ALERTS_DAG)
 
 @dataclass(frozen=True)
 class Replay:
-    """What one demo replays: the period and each replayed DAG's interval (parse_interval's format)."""
+    """What one demo replays: the period and each replayed DAG's interval ("7d", as in ctwatch.toml)."""
 
     start: datetime
     end: datetime
@@ -27,7 +27,7 @@ class Replay:
         return self.crtsh_interval if dag_id == "ingest_crtsh" else self.interval
 
     def step_of(self, dag_id: str) -> timedelta:
-        return parse_interval(self.interval_of(dag_id))
+        return interval(self.interval_of(dag_id))
 
     def runs_of(self, dag_id: str) -> int:
         """Intervals from `start` until one ends at or after `end`."""

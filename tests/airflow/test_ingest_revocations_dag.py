@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from ctwatch import rule_runs, warehouse
-from ctwatch.revocation.config import load_source_locations
+from ctwatch.config import load_settings
 from ctwatch.revocation.daily_lists import ingest_daily_lists
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
@@ -41,17 +41,9 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorRunning]:
         yield running
 
 
-def _write_sources_file(sim: SimulatorRunning, path: Path) -> Path:
-    lines = [
-        "[revocation_sources]",
-        *(f'{name} = "{url}"' for name, url in sim.source_urls().items()),
-        f"crtsh_result_limit = {sim.world.ground_truth()['revocation']['crtsh_result_limit']}",
-        "simulated = true",
-        "requests_per_second = 1000.0",
-        "[revocation_sources.url_rewrite]",
-    ]
-    lines += [f'"{prefix}" = "{local}"' for prefix, local in sim.url_rewrite().items()]
-    path.write_text("\n".join(lines) + "\n")
+def _write_config(sim: SimulatorRunning, path: Path) -> Path:
+    """The simulator's ctwatch.toml, as `ctwatch sim serve --write-config` writes it."""
+    path.write_text(sim.config_toml(f"{sim.base_url}/log_list.json"))
     return path
 
 
@@ -75,7 +67,9 @@ def warehouse_file(sim: SimulatorRunning, tmp_path: Path, monkeypatch: pytest.Mo
     path = tmp_path / "warehouse.duckdb"
     monkeypatch.setenv("CTWATCH_WAREHOUSE", str(path))
     monkeypatch.setenv("CTWATCH_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("CTWATCH_SOURCES_FILE", str(_write_sources_file(sim, tmp_path / "sources.toml")))
+    monkeypatch.setenv("CTWATCH_CONFIG", str(_write_config(sim, tmp_path / "ctwatch.toml")))
+    limit = sim.world.ground_truth()["revocation"]["crtsh_result_limit"]
+    monkeypatch.setenv("CTWATCH_SOURCES_CRTSH_RESULT_LIMIT", str(limit))
     con: duckdb.DuckDBPyConnection = warehouse.connect(path)
     parsed = [analyse_der(c.der) for c in sim.world.ca_certs.values()]
     warehouse.store_certificates(con, [c for c in parsed if isinstance(c, ParsedCert)], source="sim")
@@ -175,7 +169,7 @@ def test_ingest_revocations_archives_crls_and_finds_the_backdating_and_disagreem
 def test_ingest_crtsh_stores_the_certificates_crtsh_knows_as_of_the_run(
     airflow_db: None, sim: SimulatorRunning, warehouse_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("CTWATCH_CRTSH_IDENTITIES", CRTSH_IDENTITY)
+    monkeypatch.setenv("CTWATCH_SOURCES_CRTSH_IDENTITIES", CRTSH_IDENTITY)
     run = _dag("ingest_crtsh").test(logical_date=CRTSH_RUN)
     assert run.state == "success"
     assert run.data_interval_end == CRTSH_RUN
@@ -200,7 +194,7 @@ def test_ingest_crtsh_stores_the_certificates_crtsh_knows_as_of_the_run(
     assert _rows(warehouse_file, "SELECT count(*) FROM revocation_source_errors") == [(0,)]
 
     # Bugzilla bugs are linked to the CA owners of the stored CCADB records
-    ingest_daily_lists(warehouse_file, load_source_locations(), as_of=CRTSH_RUN)
+    ingest_daily_lists(warehouse_file, load_settings().sources, as_of=CRTSH_RUN)
     assert _dag("ingest_crtsh").test(logical_date=CRTSH_RUN + timedelta(days=1)).state == "success"
     bugs = _rows(
         warehouse_file,

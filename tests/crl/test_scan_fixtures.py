@@ -11,8 +11,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from ctwatch.cli import main
+from ctwatch.cli.crl import inspect_record
 from ctwatch.crl import SignatureStatus, open_crl, scan_crl
-from ctwatch.crl.cli import inspect_record
 from ctwatch.x509 import ParsedCert, analyse_bytes
 
 CRLS = Path(__file__).resolve().parents[1] / "fixtures" / "real" / "crls"

@@ -17,12 +17,12 @@ import pytest
 from ctwatch import warehouse
 from ctwatch.evidence.crl import CrlFetch, CrlValidators
 from ctwatch.revocation import watched_crls
-from ctwatch.revocation.config import SourceLocations
 from ctwatch.revocation.daily_lists import ingest_daily_lists
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.x509 import ParsedCert, analyse_der
 from tests.conftest import REPO_ROOT
+from tests.revocation_sources.conftest import sim_locations
 
 pytestmark = pytest.mark.integration
 SMALL = REPO_ROOT / "include" / "ctwatch" / "sim" / "scenarios" / "small.toml"
@@ -51,13 +51,7 @@ class Polled:
 def polled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Polled]:
     tmp = tmp_path_factory.mktemp("crl-sim")
     with SimulatorRunning(load_scenario(SMALL), cache_dir=tmp / "sim-cache") as sim:
-        locations = SourceLocations(
-            **sim.source_urls(),
-            simulated=True,
-            url_rewrite=sim.url_rewrite(),
-            requests_per_second=1000.0,
-            timeout_s=10.0,
-        )
+        locations = sim_locations(sim)
         warehouse_file = tmp / "w.duckdb"
         con = warehouse.connect(warehouse_file)
         # the CA certificates: the issuer for signature checks, notAfter for early removal

@@ -8,46 +8,59 @@ from pathlib import Path
 
 import pytest
 
+from ctwatch.config import ConfigError, load_settings
+from ctwatch.config.spec import interval
 from ctwatch.demo import (
     EVALUATION_CONFIG_FILE,
     OwnerSummary,
     alert_counts,
     format_alert_counts,
     format_table,
-    write_sources_file,
+    write_demo_config,
 )
 from ctwatch.evaluate.config import load_config
-from ctwatch.revocation.config import load_source_locations
+from ctwatch.revocation.config import Source
 from ctwatch_airflow.replay_plan import Replay
-from ctwatch_airflow.settings import interval_from_env, parse_interval
 
-SIM_URLS = {
-    "base_url": "http://127.0.0.1:4000",
-    "url_rewrite": {
-        "http://crl.secom.example/": "http://127.0.0.1:4000/hosts/crl.secom.example/",
-        "http://ocsp.secom.example/": "http://127.0.0.1:4000/hosts/ocsp.secom.example/",
-    },
-    "services": {
-        "ccadb_all_records_url": "http://127.0.0.1:4000/ccadb/AllCertificateRecordsCSVFormatV5",
-        "mozilla_revoked_url": "http://127.0.0.1:4000/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
-        "onecrl_url": "http://127.0.0.1:4000/onecrl/v1/buckets/security-state/collections/onecrl/records",
-        "crlset_url": "http://127.0.0.1:4000/crlset/crl-set",
-        "crtsh_url": "http://127.0.0.1:4000/crtsh/",
-        "bugzilla_url": "http://127.0.0.1:4000/bugzilla/rest/",
-    },
-}
+# What `ctwatch sim serve --write-config` writes, for a simulator on port 4000.
+SIMULATOR_CONFIG = """
+[stamping]
+mode = "simulated"
+
+[ct]
+log_list = "http://127.0.0.1:4000/log_list.json"
+
+[sources.onecrl]
+url = "http://127.0.0.1:4000/onecrl/v1/buckets/security-state/collections/onecrl/records"
+
+[sources.bugzilla]
+url = "http://127.0.0.1:4000/bugzilla/rest/"
+
+[url_rewrite]
+"http://crl.secom.example/" = "http://127.0.0.1:4000/hosts/crl.secom.example/"
+"""
 
 
-def test_the_sources_file_points_every_revocation_source_at_the_simulator(tmp_path: Path) -> None:
-    locations = load_source_locations(write_sources_file(tmp_path / "sources.toml", SIM_URLS), environ={})
-    assert locations.simulated
-    assert locations.onecrl_url == SIM_URLS["services"]["onecrl_url"]
-    assert locations.bugzilla_url == SIM_URLS["services"]["bugzilla_url"]
-    assert locations.ccadb_all_records_url.startswith("http://127.0.0.1:4000/")
+def test_the_demo_config_adds_its_folder_intervals_and_declarations(tmp_path: Path) -> None:
+    simulator = tmp_path / "simulator.toml"
+    simulator.write_text(SIMULATOR_CONFIG)
+    data = tmp_path / "demo"
+    path = write_demo_config(tmp_path / "ctwatch.toml", simulator, data, {"evaluate_compliance": "7d"})
+    settings = load_settings(path, environ={})
+    assert settings.simulated
+    assert settings.data_dir == data
+    assert settings.warehouse == data / "warehouse.duckdb"
     assert (
-        locations.rewrite("http://crl.secom.example/secom-root.crl")
-        == "http://127.0.0.1:4000/hosts/crl.secom.example/secom-root.crl"
+        settings.sources.url(Source.ONECRL)
+        == "http://127.0.0.1:4000/onecrl/v1/buckets/security-state/collections/onecrl/records"
     )
+    assert (
+        settings.sources.rewrite("http://crl.secom.example/r.crl")
+        == "http://127.0.0.1:4000/hosts/crl.secom.example/r.crl"
+    )
+    assert settings.interval("evaluate_compliance") == timedelta(days=7)
+    assert settings.interval("ingest_revocations") == timedelta(hours=4)  # not replayed: the default
+    assert settings.declarations.incidents == load_config(EVALUATION_CONFIG_FILE).incidents
 
 
 def test_the_evaluation_config_declares_the_incident_and_its_key_destruction() -> None:
@@ -69,18 +82,23 @@ def test_a_replay_ends_with_the_first_interval_reaching_its_end() -> None:
 
 @pytest.mark.parametrize("text", ["", "7", "d", "0d", "-1d", "1w", "1.5h"])
 def test_a_malformed_interval_is_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="positive count"):
-        parse_interval(text)
+    with pytest.raises(ValueError, match="a count and a unit"):
+        interval(text)
 
 
-def test_an_interval_comes_from_the_environment_or_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("CTWATCH_TEST_INTERVAL", raising=False)
-    assert interval_from_env("CTWATCH_TEST_INTERVAL", timedelta(hours=4)) == timedelta(hours=4)
-    monkeypatch.setenv("CTWATCH_TEST_INTERVAL", "15m")
-    assert interval_from_env("CTWATCH_TEST_INTERVAL", timedelta(hours=4)) == timedelta(minutes=15)
-    monkeypatch.setenv("CTWATCH_TEST_INTERVAL", "weekly")
-    with pytest.raises(ValueError, match="CTWATCH_TEST_INTERVAL"):
-        interval_from_env("CTWATCH_TEST_INTERVAL", timedelta(hours=4))
+def test_an_interval_comes_from_its_variable_or_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./ctwatch.toml
+    missing = tmp_path / "none.toml"
+    environ = {"CTWATCH_CONFIG": str(missing)}
+    with pytest.raises(ConfigError, match="cannot read the configuration file"):
+        load_settings(environ=environ)
+    assert load_settings(environ={}).interval("ingest_revocations") == timedelta(hours=4)
+    variable = {"CTWATCH_INTERVALS_INGEST_REVOCATIONS": "15m"}
+    assert load_settings(environ=variable).interval("ingest_revocations") == timedelta(minutes=15)
+    with pytest.raises(ConfigError, match=r"\$CTWATCH_INTERVALS_INGEST_REVOCATIONS = 'weekly': expected"):
+        load_settings(environ={"CTWATCH_INTERVALS_INGEST_REVOCATIONS": "weekly"})
 
 
 def test_alert_counts_skip_a_line_cut_short(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 
 from ctwatch import evaluate
 from ctwatch.alerts import Transition
@@ -22,9 +23,10 @@ from ctwatch.evidence.bugzilla import Bug, BugComment
 from ctwatch.evidence.revocation import SightingStatus, Snapshot, SourceName, StampKind
 from ctwatch.revocation.disagreements import store_disagreements
 from ctwatch.warehouse import ct_store, observations
+from ctwatch.x509 import ParsedCert, analyse_der
 from ctwatch.x509.model import CertKind
-from tests.crl.factory import make_crl
-from tests.evaluate.conftest import OWNER, World, ccadb_record, revoked, utc
+from tests.crl.factory import make_ca, make_crl
+from tests.evaluate.conftest import CONFIG, OWNER, RULE, World, ccadb_record, revoked, utc
 
 A = "a1" * 32  # JPRS-like G3, issued 2019
 A_REISSUE = "a2" * 32  # same key, issued 2020-07-10
@@ -295,22 +297,26 @@ def test_certificate_hold_is_no_revocation(one: World, config: EvaluationConfig)
 
 def test_a_date_only_clock_start_is_refused() -> None:
     with pytest.raises(
-        ConfigError, match=r"incidents\[0\]\.clock_start: 2020-07-01 is a date; .*2020-07-01T17:30:00Z"
+        ConfigError,
+        match=r"incidents\[0\]\.clock_start = 2020-07-01: expected an instant with a time zone, not a date, "
+        r"e\.g\. 2020-07-01T17:30:00Z",
     ):
         parse_config(b'[[incidents]]\nid = "x"\nrule = "r"\nclock_start = 2020-07-01\nclock_source = "s"\n')
-    with pytest.raises(ConfigError, match="has no time zone"):
+    with pytest.raises(ConfigError, match=r"expected a time with a time zone.*\(this one has none\)"):
         parse_config(
             b'[[incidents]]\nid = "x"\nrule = "r"\nclock_start = 2020-07-01T10:00:00\nclock_source = "s"\n'
         )
 
 
 def test_the_polling_interval_is_gone() -> None:
-    with pytest.raises(ConfigError, match="polling_interval_hours is not read any more"):
+    with pytest.raises(ConfigError, match="polling_interval_hours is not read"):
         parse_config(b"[polling_interval_hours]\ncrl = 4\n")
 
 
 def test_listed_certificates_need_a_window_kind() -> None:
-    with pytest.raises(ConfigError, match="window_kind is required when certificates are listed"):
+    with pytest.raises(
+        ConfigError, match="window_kind is missing: it is required when certificates are listed"
+    ):
         parse_config(
             b'[[incidents]]\nid = "x"\ncertificates = ["' + b"ab" * 32 + b'"]\n'
             b'clock_start = 2020-07-01T10:00:00Z\nclock_source = "s"\n'
@@ -467,6 +473,43 @@ def test_a_key_group_member_under_another_owner_is_that_owners_item(
     )
     (group,) = evaluate.key_group_status(one.con, utc(2020, 7, 20))
     assert (group.members, group.open) == (2, 1)  # the other owner's certificate is not waited for
+
+
+def _declared_owner(owner: str) -> EvaluationConfig:
+    text = (
+        CONFIG.decode()
+        .replace('id = "ocsp-eku-2020"', 'id = "declared"')
+        .replace('trust_scope = "root_store"', f'trust_scope = "any"\nca_owner = "{owner}"')
+    )
+    return parse_config(text.encode())
+
+
+def test_a_declared_ca_owner_takes_its_certificates_and_those_ccadb_lacks(world: World) -> None:
+    private = make_ca("Private Root")  # in no CCADB report: neither it nor its issuer is listed
+    private_cert = analyse_der(private.cert.public_bytes(Encoding.DER))
+    assert isinstance(private_cert, ParsedCert)
+    world.add_cert(A, spki=KEY_A, serial=SERIAL_A)  # CCADB: SECOM's
+    world.add_cert(B, spki=KEY_B, serial=0x1B, issuer=private_cert)
+    world.ccadb({A: "JPRS"})
+    as_of = utc(2020, 7, 20)
+    # declared for SECOM: A is its incident's, deadline 07-01T17:30 + 7 d; B, unknown to CCADB,
+    # is SECOM's too (the declared owner names it)
+    secom = {v.der_sha256: v for v in _verdicts(world, _declared_owner(OWNER), as_of)}
+    assert (secom[A].incident_id, secom[A].deadline) == (f"declared:{OWNER}", utc(2020, 7, 8, 17, 30))
+    assert (secom[B].incident_id, secom[B].ca_owner) == (f"declared:{OWNER}", OWNER)
+    # declared for another owner: A stays out of it (CCADB says SECOM: the rule's own incident, no
+    # clock), B is the declared owner's
+    other = {v.der_sha256: v for v in _verdicts(world, _declared_owner("Other Trust"), as_of)}
+    assert (other[A].incident_id, other[A].basis, other[A].deadline) == (
+        f"{RULE}:{OWNER}",
+        Basis.NO_CLOCK,
+        None,
+    )
+    assert (other[B].incident_id, other[B].deadline) == ("declared:Other Trust", utc(2020, 7, 8, 17, 30))
+
+
+def _verdicts(world: World, config: EvaluationConfig, as_of: datetime) -> tuple[evaluate.Verdict, ...]:
+    return evaluate.evaluate(world.con, as_of, config=config, now=NOW).verdicts
 
 
 @pytest.mark.parametrize(

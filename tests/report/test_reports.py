@@ -3,7 +3,6 @@ plots, the crt.sh switch, re-run idempotence, and the command line."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 from pathlib import Path
@@ -11,7 +10,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ctwatch.report import cli as report_cli
+from ctwatch.cli import main
+from ctwatch.evaluate.config import load_config
 from ctwatch.report import folder_name, write_reports
 from ctwatch.report.plots import DPI, FIGURE_SIZE_IN
 from tests.evaluate.conftest import utc
@@ -34,7 +34,7 @@ FOLDER = folder_name(INCIDENT_ID)
 @pytest.fixture
 def out(tmp_path: Path, warehouse_file: Path, config_file: Path) -> Path:
     out_dir = tmp_path / "reports"
-    write_reports(warehouse_file, REPORT_AS_OF, out_dir, config_file=config_file)
+    write_reports(warehouse_file, REPORT_AS_OF, out_dir, config=load_config(config_file))
     return out_dir
 
 
@@ -124,12 +124,12 @@ def test_rerun_is_byte_identical_and_writes_nothing(
 ) -> None:
     before = _files(out)
     mtimes = {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
-    summary = write_reports(warehouse_file, REPORT_AS_OF, out, config_file=config_file)
+    summary = write_reports(warehouse_file, REPORT_AS_OF, out, config=load_config(config_file))
     assert summary.files_changed == 0
     assert _files(out) == before
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()} == mtimes
     fresh = tmp_path / "fresh"
-    write_reports(warehouse_file, utc(2021, 1, 2), fresh, config_file=config_file)
+    write_reports(warehouse_file, utc(2021, 1, 2), fresh, config=load_config(config_file))
     # another as-of showing the same evaluation: the same bytes but for the "as of" lines
     as_of_lines = {"index.md", f"{FOLDER}/incident.md"}
     assert {k: v for k, v in _files(fresh).items() if k not in as_of_lines} == {
@@ -138,7 +138,9 @@ def test_rerun_is_byte_identical_and_writes_nothing(
 
 
 def test_large_incident_gives_the_crtsh_link_list(out: Path, warehouse_file: Path, config_file: Path) -> None:
-    summary = write_reports(warehouse_file, REPORT_AS_OF, out, config_file=config_file, crtsh_threshold=4)
+    summary = write_reports(
+        warehouse_file, REPORT_AS_OF, out, config=load_config(config_file), crtsh_threshold=4
+    )
     assert summary.evaluated_as_of == EVALUATED_AS_OF
     files = _files(out)
     assert f"{FOLDER}/appendix.csv" not in files  # replaced, not kept stale
@@ -148,25 +150,24 @@ def test_large_incident_gives_the_crtsh_link_list(out: Path, warehouse_file: Pat
     )
     assert "`crtsh_links.txt`" in files[f"{FOLDER}/incident.md"].decode()
     # below the threshold again: back to the CSV
-    write_reports(warehouse_file, REPORT_AS_OF, out, config_file=config_file, crtsh_threshold=5)
+    write_reports(warehouse_file, REPORT_AS_OF, out, config=load_config(config_file), crtsh_threshold=5)
     assert sorted(p.name for p in (out / FOLDER).iterdir()) == [
         "appendix.csv", "incident.md", "progress.csv", "revocation_progress.png",
     ]  # fmt: skip
 
 
 def test_no_evaluation_yet(tmp_path: Path, warehouse_file: Path, config_file: Path) -> None:
-    summary = write_reports(warehouse_file, utc(2020, 12, 31), tmp_path / "early", config_file=config_file)
+    summary = write_reports(
+        warehouse_file, utc(2020, 12, 31), tmp_path / "early", config=load_config(config_file)
+    )
     assert (summary.evaluated_as_of, summary.incidents, summary.folders) == (None, 0, ())
     assert "No compliance evaluation" in (tmp_path / "early" / "index.md").read_text(encoding="utf-8")
 
 
 def test_command_line(tmp_path: Path, warehouse_file: Path, config_file: Path, capsys) -> None:  # type: ignore[no-untyped-def]
-    parser = argparse.ArgumentParser()
-    report_cli.add_parser(parser.add_subparsers())
-    args = parser.parse_args([
+    assert main([
         "report", "--as-of", "2021-01-15", "--out", str(tmp_path / "cli"),
         "--warehouse", str(warehouse_file), "--config", str(config_file),
-    ])  # fmt: skip
-    assert args.handler(args) == 0
+    ]) == 0  # fmt: skip
     assert f'"folders": ["{FOLDER}"]' in capsys.readouterr().out
     assert (tmp_path / "cli" / FOLDER / "appendix.csv").exists()

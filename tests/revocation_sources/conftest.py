@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from ctwatch.config import settings_from
 from ctwatch.revocation.config import SourceLocations
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
@@ -21,10 +23,5 @@ def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorRunning]:
 
 
 def sim_locations(sim: SimulatorRunning) -> SourceLocations:
-    return SourceLocations(
-        **sim.source_urls(),
-        simulated=True,
-        url_rewrite=sim.url_rewrite(),
-        requests_per_second=1000.0,
-        timeout_s=10.0,
-    )
+    """What the simulator's own ctwatch.toml (`sim serve --write-config`) resolves to."""
+    return settings_from(tomllib.loads(sim.config_toml(f"{sim.base_url}/log_list.json"))).sources

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from ctwatch import warehouse
+from ctwatch.config import settings_from
 from ctwatch.evidence.bugzilla import BugComment
 from ctwatch.report.bugs import Gap, Rhythm, linked_bugs
 from ctwatch.revocation import bugzilla_bugs
-from ctwatch.revocation.config import SourceLocations
+from ctwatch.revocation.config import Source
 from ctwatch.sim.scenario import Fault, FaultKind
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sources import bugzilla
@@ -51,7 +52,7 @@ def bugzilla_faults(sim: SimulatorRunning) -> Iterator[SimulatorRunning]:
 
 
 def test_comments_as_of_and_new_since(sim: SimulatorRunning) -> None:
-    rest_url = sim_locations(sim).bugzilla_url
+    rest_url = sim_locations(sim).url(Source.BUGZILLA)
     client = _client(_t(7, 12))
     comments, errors = bugzilla.fetch_comments(client, rest_url, SECOM_BUG)
     assert errors == []
@@ -76,7 +77,7 @@ def test_comments_as_of_and_new_since(sim: SimulatorRunning) -> None:
 
 def test_a_truncated_comment_list_is_retried_then_reported(bugzilla_faults: SimulatorRunning) -> None:
     sim = bugzilla_faults
-    rest_url = sim_locations(sim).bugzilla_url
+    rest_url = sim_locations(sim).url(Source.BUGZILLA)
     sim.set_faults("bugzilla", [Fault(FaultKind.TRUNCATED_JSON, first=1)])
     comments, _ = bugzilla.fetch_comments(_client(_t(7, 12)), rest_url, SECOM_BUG)
     assert len(comments) == 3  # the second attempt
@@ -143,7 +144,7 @@ def test_ingest_fetches_comments_incrementally_in_any_order(sim: SimulatorRunnin
     locations = sim_locations(sim)
     first = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
     assert first == bugzilla_bugs.BugzillaSummary(
-        new_bug_rows=2, comment_fetches=2, new_comments=10, errors=0
+        new_bug_rows=2, comment_fetches=2, new_comments=10, errors=0, unreachable=()
     )
     # a backfill of an earlier as-of: nothing new, the first observations move back to 07-12
     earlier = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 12))
@@ -198,7 +199,7 @@ def test_a_failed_comment_fetch_is_recorded_and_the_other_bugs_fetched(
     summary = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
     assert (summary.comment_fetches, summary.new_comments, summary.errors) == (1, 4, 1)
     ((location, error),) = _rows(path, "SELECT location, error FROM revocation_source_errors")
-    assert location == bugzilla.comments_url(locations.bugzilla_url, SECOM_BUG)
+    assert location == bugzilla.comments_url(locations.url(Source.BUGZILLA), SECOM_BUG)
     assert "status 404" in str(error)
     assert _rows(path, "SELECT DISTINCT bug_id FROM bugzilla_comments") == [(EXAMPLE_BUG,)]
 
@@ -237,9 +238,12 @@ def test_which_bugs_get_their_comments_fetched(tmp_path: Path) -> None:
         "/rest/bug/5/comment": (200, {}, json.dumps({"bugs": {"5": empty}, "comments": {}}).encode()),
     }
     with FixtureServer(routes) as server:
-        locations = SourceLocations(
-            bugzilla_url=server.base_url + "rest/", simulated=True, requests_per_second=1000
-        )
+        locations = settings_from(
+            {
+                "stamping": {"mode": "simulated"},
+                "sources": {"requests_per_second": 1000, "bugzilla": {"url": server.base_url + "rest/"}},
+            }
+        ).sources
         summary = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 10), linked_bug_ids={5})
     assert (summary.comment_fetches, summary.errors) == (3, 0)
     asked = sorted(p for p, _ in server.requests if "/comment" in p)

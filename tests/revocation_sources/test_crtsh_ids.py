@@ -14,6 +14,7 @@ import pytest
 from ctwatch import warehouse
 from ctwatch.evaluate.mentions import CertificateMention, certificate_mentions
 from ctwatch.evidence.bugzilla import Bug, BugComment
+from ctwatch.revocation.config import Source
 from ctwatch.revocation.crtsh_csv import import_crtsh_csv
 from ctwatch.revocation.crtsh_searches import ingest_crtsh
 from ctwatch.sim.crtsh_index import CrtShCert
@@ -59,7 +60,7 @@ def test_ingest_crtsh_records_every_id_it_saw(sim: SimulatorRunning, tmp_path: P
     assert len(listed) > 10
     summary = ingest_crtsh(path, locations, [IDENTITY], as_of=AS_OF)
     assert (summary.rows, summary.new_certificates, summary.errors) == (len(listed), len(listed), 0)
-    location = locations.crtsh_url.removesuffix("/crtsh/") + SEARCH_URL
+    location = locations.url(Source.CRTSH).removesuffix("/crtsh/") + SEARCH_URL
     expected = [
         (c.id, hashlib.sha256(c.der).hexdigest(), format(c.serial, "x"), c.not_before, AS_OF, location)
         for c in sorted(listed, key=lambda c: c.id)

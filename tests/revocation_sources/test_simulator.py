@@ -13,6 +13,7 @@ from cryptography import x509
 
 from ctwatch import warehouse
 from ctwatch.evidence.revocation import SightingStatus, StampKind
+from ctwatch.revocation.config import Source
 from ctwatch.revocation.daily_lists import ingest_daily_lists
 from ctwatch.revocation.disagreements import find_disagreements, store_disagreements
 from ctwatch.sim.server import SimulatorRunning
@@ -81,7 +82,7 @@ def test_ocsp_wrong_issuer_is_an_error_not_an_answer(sim: SimulatorRunning) -> N
 
 def test_crtsh_cap_is_split_never_silently_truncated(sim: SimulatorRunning) -> None:
     client = _client(T(2021, 5, 1, tzinfo=UTC))
-    url = sim_locations(sim).crtsh_url
+    url = sim_locations(sim).url(Source.CRTSH)
     capped = client.get(url, json.loads, params={"identity": "%", "output": "json"})
     assert len(capped) == 500  # the scenario's result limit
     result = crtsh.search_identity(client, url, "%", exclude_expired=False, result_limit=500, max_queries=400)
@@ -179,7 +180,7 @@ def test_daily_lists_and_disagreements_with_exact_evidence(sim: SimulatorRunning
     assert ccadb_evidence.other_side["source"] == "ccadb"
     assert ccadb_evidence.other_side["status"] == "Not Revoked"
     assert ccadb_evidence.other_side["observed_at"] == "2020-07-22T00:00:00+00:00"
-    assert ccadb_evidence.other_side["evidence_ref"] == locations.ccadb_all_records_url
+    assert ccadb_evidence.other_side["evidence_ref"] == locations.url(Source.CCADB)
     ocsp_evidence = found[("ocsp_good_crl_revoked", r2)]
     assert ocsp_evidence.revoked_side["first_observed_at"] == "2020-07-15T01:00:00+00:00"
     assert ocsp_evidence.other_side["status"] == "good"

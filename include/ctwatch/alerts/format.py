@@ -49,6 +49,8 @@ _HEADLINES = {
     Transition.REVOKED_LATE: "Revoked late",
     Transition.STILL_OVERDUE: "Still overdue",
     Transition.SOURCES_DISAGREE: "Revocation sources disagree",
+    Transition.SOURCE_DOWN: "Source down: ctwatch cannot see it",
+    Transition.SOURCE_RECOVERED: "Source recovered",
 }
 
 
@@ -111,6 +113,12 @@ def headline(event: AlertEvent) -> str:
     return f"[historical] {text}" if event.historical else text
 
 
+def concerns(event: AlertEvent) -> str:
+    """Whom or what the alert is about: the CA owner, or the source."""
+    facts = event.facts
+    return facts.ca_owner or " ".join(filter(None, (facts.source, facts.source_target)))
+
+
 def fields(event: AlertEvent) -> list[Field]:
     """The facts of an alert in display order, each with how it must be escaped."""
     facts = event.facts
@@ -128,6 +136,10 @@ def fields(event: AlertEvent) -> list[Field]:
         ("Clock source", facts.clock_source, Kind.PROSE),
         ("Deadline", _time_or_none(facts.deadline), Kind.TIME),
         (delay_label, None if facts.delay is None else format_delay(facts.delay), Kind.TIME),
+        ("Source", facts.source, Kind.LITERAL),
+        ("Target", facts.source_target, Kind.LITERAL),
+        ("Failing since", _time_or_none(facts.failing_since), Kind.TIME),
+        ("Recovered at", _time_or_none(facts.recovered_at), Kind.TIME),
         ("Evidence", facts.evidence, Kind.PROSE),
         ("As of", format_time(event.occurred_at), Kind.TIME),
         ("crt.sh", event.der_sha256 and CRTSH_URL.format(der_sha256=event.der_sha256), Kind.LINK),
@@ -155,7 +167,7 @@ def slack_literal(text: str) -> str:
 
 def slack_message(event: AlertEvent) -> dict[str, Any]:
     """The JSON body for a Slack incoming webhook."""
-    lines = [f"*{escape_slack(headline(event))}*: {slack_literal(event.facts.ca_owner)}"]
+    lines = [f"*{escape_slack(headline(event))}*: {slack_literal(concerns(event))}"]
     for field in fields(event):
         lines.append(f"• {field.label}: {_slack_value(field)}")
     return {"text": "\n".join(lines), "mrkdwn": True, "unfurl_links": False, "unfurl_media": False}
@@ -174,9 +186,7 @@ def _slack_value(field: Field) -> str:
 
 def email_content(event: AlertEvent) -> EmailContent:
     """Subject, plain-text and HTML body of the alert e-mail."""
-    subject = visible_text(
-        f"[ctwatch] {headline(event)}: {event.facts.ca_owner}", max_chars=MAX_SUBJECT_CHARS
-    )
+    subject = visible_text(f"[ctwatch] {headline(event)}: {concerns(event)}", max_chars=MAX_SUBJECT_CHARS)
     text_lines = [headline(event), ""]
     html_items = []
     for field in fields(event):
@@ -234,7 +244,7 @@ def markdown_literal(text: str) -> str:
 
 def markdown_message(event: AlertEvent) -> str:
     """The alert as Markdown (for the JSON webhook and reports)."""
-    lines = [f"**{escape_markdown(headline(event))}**: {escape_markdown(event.facts.ca_owner)}", ""]
+    lines = [f"**{escape_markdown(headline(event))}**: {escape_markdown(concerns(event))}", ""]
     for field in fields(event):
         lines.append(f"- {escape_markdown(field.label)}: {_markdown_value(field)}")
     return "\n".join(lines) + "\n"

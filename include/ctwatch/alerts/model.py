@@ -1,4 +1,5 @@
-"""What an alert is: one state transition of an incident or of one of its certificates.
+"""What an alert is: one state transition of an incident, of one of its certificates, or of a
+source ctwatch watches through (down for longer than `source_down_after`, then recovered).
 
 The evaluator detects transitions and builds `AlertEvent`s; everything after that (outbox,
 formatting, sending) works from the event alone. Certificate text in `AlertFacts` is
@@ -30,12 +31,18 @@ class Transition(StrEnum):
     REVOKED_LATE = "revoked_late"
     STILL_OVERDUE = "still_overdue"  # repeats weekly: one transition per `overdue_week`
     SOURCES_DISAGREE = "sources_disagree"
+    SOURCE_DOWN = "source_down"  # ctwatch is blind to a source: staff must know
+    SOURCE_RECOVERED = "source_recovered"
+
+
+SOURCE_TRANSITIONS = frozenset({Transition.SOURCE_DOWN, Transition.SOURCE_RECOVERED})
+SOURCE_HEALTH_INCIDENT = "source-health"
 
 
 class AlertFacts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """What staff need to act on, as the evaluator knew it at `AlertEvent.occurred_at`."""
 
-    ca_owner: str  # CCADB "CA Owner"
+    ca_owner: str  # CCADB "CA Owner"; empty for a source's transitions
     subordinate_ca_owner: str | None = None  # CCADB "Subordinate CA Owner"
     rule_id: str | None = None
     subject: str | None = None  # RFC 4514; attacker-controlled
@@ -47,9 +54,13 @@ class AlertFacts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     clock_source: str | None = None  # e.g. "public disclosure", "Bugzilla 1649951"
     bug_url: str | None = None
     evidence: str | None = None  # one line, e.g. "CRL 2021-01-04 first observed 2021-01-05 03:00 UTC"
+    source: str | None = None  # source transitions: e.g. "crl", "onecrl", "ct"
+    source_target: str | None = None  # its URL, search or log id
+    failing_since: datetime | None = None  # first failed check of the streak
+    recovered_at: datetime | None = None
 
     def __post_init__(self) -> None:
-        for name in ("deadline", "clock_started_at"):
+        for name in ("deadline", "clock_started_at", "failing_since", "recovered_at"):
             value = getattr(self, name)
             if value is not None:
                 require_aware(value, f"AlertFacts.{name}")
@@ -66,6 +77,7 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     facts: AlertFacts
     overdue_week: int | None = None  # still_overdue only: see `overdue_week_at()`
     disagreement: str | None = None  # sources_disagree only: its kind, one alert per kind
+    episode: str | None = None  # source transitions only: "<source> <target> <failing since>"
 
     def __post_init__(self) -> None:
         if not self.incident_id or "|" in self.incident_id:
@@ -82,16 +94,22 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
             raise ValueError("disagreement is only for sources_disagree")
         if self.disagreement is not None and not _KIND.fullmatch(self.disagreement):
             raise ValueError(f"disagreement must be a kind name, got {self.disagreement!r}")
+        if (self.episode is not None) != (self.transition in SOURCE_TRANSITIONS):
+            raise ValueError("episode is required for source transitions and only for them")
+        if self.episode is not None and "|" in self.episode:
+            raise ValueError(f"episode must be free of '|': {self.episode!r}")
 
     @property
     def key(self) -> str:
         """The outbox key: incident | certificate ('-' for the incident) | transition [| week-N]
-        [| disagreement kind]."""
+        [| disagreement kind] [| source episode]."""
         parts = [self.incident_id, self.der_sha256 or "-", str(self.transition)]
         if self.overdue_week is not None:
             parts.append(f"week-{self.overdue_week}")
         if self.disagreement is not None:
             parts.append(self.disagreement)
+        if self.episode is not None:
+            parts.append(self.episode)
         return "|".join(parts)
 
 

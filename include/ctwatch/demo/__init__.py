@@ -7,7 +7,7 @@ from ctwatch.demo.setup import (
     EVALUATION_CONFIG_FILE,
     SCENARIO_FILE,
     disclosed_keys,
-    write_sources_file,
+    write_demo_config,
 )
 from ctwatch.demo.summary import (
     OwnerSummary,
@@ -26,5 +26,5 @@ __all__ = [
     "format_alert_counts",
     "format_table",
     "summarize",
-    "write_sources_file",
+    "write_demo_config",
 ]

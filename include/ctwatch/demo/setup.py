@@ -13,28 +13,23 @@ SCENARIO_FILE = _HERE / "july2020.toml"
 EVALUATION_CONFIG_FILE = _HERE / "evaluation.toml"
 
 
-def _toml_string(value: str) -> str:
-    # A JSON string of printable ASCII is a valid TOML basic string.
-    return json.dumps(value, ensure_ascii=True)
-
-
-def write_sources_file(path: Path, sim_urls: Mapping[str, Any]) -> Path:
-    """Write the `[revocation_sources]` table (ctwatch.revocation.config) for a running simulator.
-
-    `sim_urls` is the JSON line `python -m ctwatch sim serve` prints. `simulated = true` makes every
-    request carry the run's as-of, and the answers stamped with it.
-    """
-    settings: Mapping[str, str] = sim_urls["services"]  # keyed by SourceLocations field
-    lines = ["[revocation_sources]", "simulated = true", "requests_per_second = 1000.0", "timeout_s = 30.0"]
-    lines += [f"{name} = {_toml_string(url)}" for name, url in settings.items()]
-    lines.append("")
-    lines.append("[revocation_sources.url_rewrite]")
-    rewrite: Mapping[str, str] = sim_urls["url_rewrite"]
-    lines += [
-        f"{_toml_string(prefix)} = {_toml_string(target)}" for prefix, target in sorted(rewrite.items())
+def write_demo_config(
+    path: Path, simulator_config: Path, data_dir: Path, intervals: Mapping[str, str]
+) -> Path:
+    """The demo's ctwatch.toml: its data folder, the simulator's settings (`sim serve
+    --write-config`), the replay's DAG intervals, and the demo's declarations."""
+    lines = [
+        "# make demo's configuration: written by the demo for its simulator",
+        f"data_dir = {json.dumps(str(data_dir))}",
+        "",
+        simulator_config.read_text(encoding="utf-8"),
+        "[intervals]",
+        *(f"{dag_id} = {json.dumps(text)}" for dag_id, text in sorted(intervals.items())),
+        "",
+        EVALUATION_CONFIG_FILE.read_text(encoding="utf-8"),
     ]
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n")
+    path.write_text("\n".join(lines), encoding="utf-8")
     return path
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
@@ -61,6 +61,15 @@ def _incident_id(key: str, owner: str) -> str:
     return f"{key}:{owner}".replace("|", "/")
 
 
+def _with_declared_owner(declared: DeclaredIncident | None, scope: Scope) -> Scope:
+    """A certificate CCADB does not know takes the CA owner its declared incident names."""
+    if declared is None or declared.ca_owner is None or scope.ca_owner != NO_CCADB_OWNER:
+        return scope
+    return replace(
+        scope, ca_owner=declared.ca_owner, basis=f"{scope.basis}; the CA owner the incident declares"
+    )
+
+
 def window_for(declared: DeclaredIncident | None, cert: CertInfo, at: datetime) -> WindowAnswer:
     """The BR window for `cert` with a clock started at `at`: the declared window kind and reason,
     else the certificate's own kind (no window for roots, OCSP responders and other leaves); the
@@ -104,8 +113,14 @@ def _subjects(
         if cert is None or not cert.visible_by(as_of) or (der, rule_id) in named:
             continue
         named.add((der, rule_id))
-        declared = listed.get(der) or next((d for d in config.incidents if d.names(der, rule_id)), None)
-        scope = ccadb.scope(der, declared.clock_start if declared else as_of)
+        naming = [d for d in (listed.get(der), *config.incidents) if d is not None and d.names(der, rule_id)]
+        scope = ccadb.scope(der, naming[0].clock_start if naming else as_of)
+        ccadb_owner = None if scope.ca_owner == NO_CCADB_OWNER else scope.ca_owner
+        declared = next((d for d in naming if d.owns(ccadb_owner)), None)
+        if declared is None and der in listed and rule_id == f"declared:{listed[der].incident_key}":
+            out_of_scope += 1  # listed, but CCADB names another owner than the declared one
+            continue
+        scope = _with_declared_owner(declared, scope)
         trust_any = declared is not None and declared.trust_scope == TrustScope.ANY
         if not scope.stores and not trust_any:
             out_of_scope += 1
@@ -222,7 +237,7 @@ def _incident(
         _verdict(
             incident_id, member, member.der_sha256 in finding_ders, declared, owner, clock, incident_deadline,
             evidence[member.der_sha256], as_of,
-            ccadb.scope(member.der_sha256, clock.start if clock else as_of),
+            _with_declared_owner(declared, ccadb.scope(member.der_sha256, clock.start if clock else as_of)),
         )
         for member in sorted(members.values(), key=lambda m: (m.not_before or as_of, m.der_sha256))
     ]  # fmt: skip

@@ -1,11 +1,11 @@
-"""The evaluator's configuration file (TOML): declared incidents and key-destruction attestations.
-
-The format is documented for users in docs/incidents.md; in short:
+"""Declared incidents and key-destruction attestations: the `[[incidents]]` and
+`[[key_destructions]]` tables of ctwatch.toml (docs/incidents.md has the format for users).
 
 ```toml
 [[incidents]]
 id = "ocsp-eku-2020"          # names the incidents: "<id>:<CA owner>"
 rule = "e_ca_ocsp_signing_eku_without_nocheck"   # and/or certificates = ["<der_sha256>", ...]
+ca_owner = "SECOM Trust Systems"                 # optional: only this owner's certificates
 clock_start = 2020-07-01T00:00:00Z               # an instant with a time zone; a date alone is refused
 clock_source = "public disclosure (m.d.s.p, Ryan Sleevi)"
 window_kind = "subordinate_ca"                   # or "subscriber"; required with `certificates`
@@ -23,13 +23,16 @@ auditor = "..."
 link = "https://..."
 ```
 
-A malformed file raises `ConfigError` naming the entry and the key: configuration is staff input,
-read before any evaluation starts, and a typo must not silently change a verdict.
+Every problem is reported, one line each naming the entry, the key, the value and what is expected:
+declarations are staff input, read before any evaluation starts, and a typo must not silently
+change a verdict.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,11 +49,11 @@ from ctwatch.policy import RevocationReason, WindowKind
 KEY_DESTRUCTION_RULES: Final = frozenset(
     {"e_ca_ocsp_signing_eku_without_nocheck", "e_sub_ca_ocsp_signing_eku"}
 )
-_SHA256_LENGTH: Final = 64
+_SHA256_HEX: Final = re.compile(r"[0-9a-fA-F]{64}")
 _INCIDENT_KEYS: Final = frozenset(
     {
         "id", "rule", "certificates", "clock_start", "clock_source", "window_kind", "reason",
-        "trust_scope", "bugs", "key_destruction_required", "planned_revocations",
+        "trust_scope", "bugs", "key_destruction_required", "planned_revocations", "ca_owner",
     }
 )  # fmt: skip
 _DESTRUCTION_KEYS: Final = frozenset({"spki_sha256", "destroyed_at", "recorded_at", "auditor", "link"})
@@ -59,7 +62,12 @@ _INSTANT_EXAMPLE: Final = "2020-07-01T17:30:00Z"
 
 
 class ConfigError(ValueError):
-    """The configuration file is malformed; the message names the entry."""
+    """The configuration is malformed: one line per problem, each naming the field, the value and
+    what is expected."""
+
+    def __init__(self, problems: list[str] | tuple[str, ...] | str) -> None:
+        self.problems = (problems,) if isinstance(problems, str) else tuple(problems)
+        super().__init__("\n".join(self.problems))
 
 
 class TrustScope(StrEnum):
@@ -80,9 +88,15 @@ class DeclaredIncident:
     bug_ids: tuple[int, ...]
     key_destruction_required: bool
     planned_revocations: Mapping[str, datetime] = field(default_factory=dict)
+    ca_owner: str | None = None  # None: CCADB's owner of each certificate
 
     def names(self, der_sha256: str, rule_id: str | None) -> bool:
         return der_sha256 in self.certificates or (rule_id is not None and rule_id == self.rule_id)
+
+    def owns(self, ccadb_owner: str | None) -> bool:
+        """Whether a certificate CCADB attributes to `ccadb_owner` (None: not in CCADB) can be part
+        of this incident: with `ca_owner` declared, only that owner's and those CCADB does not know."""
+        return self.ca_owner is None or ccadb_owner is None or ccadb_owner == self.ca_owner
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,159 +112,221 @@ class KeyDestruction:
 class EvaluationConfig:
     incidents: tuple[DeclaredIncident, ...]
     key_destructions: tuple[KeyDestruction, ...]
-    sha256: str  # of the file's bytes: recorded with every run
+    sha256: str  # of the declarations: recorded with every run
 
 
-def _unknown_keys(table: Mapping[str, Any], known: frozenset[str], where: str) -> None:
-    unknown = sorted(set(table) - known)
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+class _Table:
+    """One TOML table of the declarations, read key by key; every problem is collected, none raised,
+    so a file with three mistakes gets three lines."""
+
+    def __init__(self, table: Mapping[str, Any], where: str, problems: list[str]) -> None:
+        self.table = table
+        self.where = where
+        self.problems = problems
+
+    def problem(self, key: str, value: object, expected: str) -> None:
+        self.problems.append(f"{self.where}.{key} = {_shown(value)}: expected {expected}")
+
+    def unknown_keys(self, known: frozenset[str]) -> None:
+        for key in sorted(set(self.table) - known):
+            self.problems.append(f"{self.where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+
+    def required(self, key: str, example: str) -> object | None:
+        if key not in self.table:
+            self.problems.append(f"{self.where}.{key} is missing: expected {example}")
+            return None
+        value: object = self.table[key]
+        return value
+
+    def text(self, key: str, example: str, *, required: bool = True) -> str | None:
+        if key not in self.table and not required:
+            return None
+        value = self.required(key, example)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            self.problem(key, value, f"a non-empty string, e.g. {example}")
+            return None
+        return value
+
+    def instant(self, key: str, *, required: bool = True) -> datetime | None:
+        if key not in self.table and not required:
+            return None
+        value = self.required(key, _INSTANT_EXAMPLE)
+        if value is None:
+            return None
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            return value.astimezone(UTC)
+        if isinstance(value, datetime):
+            self.problem(key, value, f"a time with a time zone, e.g. {_INSTANT_EXAMPLE} (this one has none)")
+        elif isinstance(value, date):
+            self.problem(
+                key, value, f"an instant with a time zone, not a date, e.g. {value.isoformat()}T17:30:00Z"
+            )
+        else:
+            self.problem(key, value, f"a date-time with a time zone like {_INSTANT_EXAMPLE}")
+        return None
+
+    def day_or_instant(self, key: str, value: object) -> datetime | None:
+        if isinstance(value, datetime):
+            if value.tzinfo is None:
+                self.problem(key, value, f"a time with a time zone, e.g. {_INSTANT_EXAMPLE}, or a date")
+                return None
+            return value.astimezone(UTC)
+        if isinstance(value, date):
+            return datetime(value.year, value.month, value.day, tzinfo=UTC)
+        self.problem(key, value, f"a TOML date (2021-03-31) or date-time ({_INSTANT_EXAMPLE})")
+        return None
+
+    def sha256(self, key: str, value: object) -> str | None:
+        if isinstance(value, str) and _SHA256_HEX.fullmatch(value):
+            return value.lower()
+        self.problem(key, value, "a SHA-256 fingerprint: 64 hex digits")
+        return None
+
+    def choice(self, key: str, kinds: type[StrEnum], default: StrEnum | None = None) -> Any:
+        value = self.table.get(key, default)
+        if value is None:
+            return None
+        try:
+            return kinds(value)
+        except ValueError:
+            self.problem(key, value, "one of " + ", ".join(repr(str(k)) for k in kinds))
+            return None
 
 
-def _day_or_instant(value: object, where: str) -> datetime:
-    """A TOML date (00:00 UTC) or an offset date-time, in UTC."""
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ConfigError(f"{where}: {value} has no time zone; write it like {_INSTANT_EXAMPLE}")
-        return value.astimezone(UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    raise ConfigError(f"{where}: expected a TOML date or date-time, got {value!r}")
+def _shown(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    text = repr(value)
+    return text if len(text) <= 80 else text[:79] + "…"
 
 
-def instant(value: object, where: str) -> datetime:
-    """An offset date-time in UTC. A date alone or a time without zone is refused: a clock start
-    stands for a moment (a post, a filing), and 00:00 UTC of its day would move deadlines early."""
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC)
-    if isinstance(value, datetime):
-        raise ConfigError(f"{where}: {value} has no time zone; write it like {_INSTANT_EXAMPLE}")
-    if isinstance(value, date):
-        raise ConfigError(
-            f"{where}: {value} is a date; an instant with a time zone is required, e.g. "
-            f"{value.isoformat()}T17:30:00Z"
-        )
-    raise ConfigError(
-        f"{where}: expected a date-time with a time zone like {_INSTANT_EXAMPLE}, got {value!r}"
-    )
-
-
-def _text(table: Mapping[str, Any], key: str, where: str) -> str:
-    value = table.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{where}: {key!r} must be a non-empty string")
-    return value
-
-
-def _sha256(value: object, where: str) -> str:
-    if not isinstance(value, str) or len(value) != _SHA256_LENGTH:
-        raise ConfigError(f"{where}: expected 64 hex digits, got {value!r}")
-    try:
-        int(value, 16)
-    except ValueError:
-        raise ConfigError(f"{where}: expected 64 hex digits, got {value!r}") from None
-    return value.lower()
-
-
-def _incident(table: Mapping[str, Any], where: str) -> DeclaredIncident:
-    _unknown_keys(table, _INCIDENT_KEYS, where)
-    key = _text(table, "id", where)
-    if ":" in key or "|" in key:
-        raise ConfigError(f"{where}: id must not contain ':' or '|'")
-    rule_id = table.get("rule")
-    if rule_id is not None and not isinstance(rule_id, str):
-        raise ConfigError(f"{where}: rule must be a string")
-    listed = table.get("certificates", [])
+def _incident(table: _Table) -> DeclaredIncident | None:
+    table.unknown_keys(_INCIDENT_KEYS)
+    before = len(table.problems)
+    key = table.text("id", '"ocsp-eku-2020"')
+    if key is not None and (":" in key or "|" in key):
+        table.problem("id", key, "an id without ':' or '|'")
+    rule_id = table.text("rule", '"e_ca_ocsp_signing_eku_without_nocheck"', required=False)
+    listed = table.table.get("certificates", [])
     if not isinstance(listed, list):
-        raise ConfigError(f"{where}: certificates must be a list of SHA-256 fingerprints")
-    certificates = frozenset(_sha256(v, f"{where}.certificates") for v in listed)
-    if rule_id is None and not certificates:
-        raise ConfigError(f"{where}: name a rule, certificates, or both")
-    if certificates and "window_kind" not in table:
-        raise ConfigError(
-            f"{where}: window_kind is required when certificates are listed "
-            f"({', '.join(k.value for k in WindowKind)})"
+        table.problem("certificates", listed, "a list of SHA-256 fingerprints")
+        listed = []
+    certificates = frozenset(filter(None, (table.sha256("certificates", v) for v in listed)))
+    if rule_id is None and not listed and "rule" not in table.table:
+        table.problems.append(f"{table.where}: name a rule, certificates, or both")
+    if listed and "window_kind" not in table.table:
+        table.problems.append(
+            f"{table.where}.window_kind is missing: it is required when certificates are listed "
+            f"({', '.join(repr(str(k)) for k in WindowKind)})"
         )
-    try:
-        kind_text = table.get("window_kind")
-        window_kind = WindowKind(kind_text) if kind_text is not None else None
-        reason_text = table.get("reason")
-        reason = RevocationReason(reason_text) if reason_text is not None else None
-    except ValueError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
-    try:
-        trust_scope = TrustScope(table.get("trust_scope", TrustScope.ANY))
-    except ValueError:
-        raise ConfigError(f"{where}: trust_scope must be 'any' or 'root_store'") from None
-    bugs = table.get("bugs", [])
+    window_kind = table.choice("window_kind", WindowKind)
+    reason = table.choice("reason", RevocationReason)
+    trust_scope = table.choice("trust_scope", TrustScope, TrustScope.ANY)
+    bugs = table.table.get("bugs", [])
     if not isinstance(bugs, list) or not all(isinstance(b, int) and not isinstance(b, bool) for b in bugs):
-        raise ConfigError(f"{where}: bugs must be a list of bug numbers")
-    destruction = table.get("key_destruction_required", rule_id in KEY_DESTRUCTION_RULES)
+        table.problem("bugs", bugs, "a list of bug numbers, e.g. [1652610]")
+        bugs = []
+    destruction = table.table.get("key_destruction_required", rule_id in KEY_DESTRUCTION_RULES)
     if not isinstance(destruction, bool):
-        raise ConfigError(f"{where}: key_destruction_required must be true or false")
-    planned = table.get("planned_revocations", {})
+        table.problem("key_destruction_required", destruction, "true or false")
+    planned = table.table.get("planned_revocations", {})
     if not isinstance(planned, dict):
-        raise ConfigError(f"{where}: planned_revocations must be a table of sha256 = date")
-    if "clock_start" not in table:
-        raise ConfigError(f"{where}: clock_start is required, e.g. clock_start = {_INSTANT_EXAMPLE}")
+        table.problem("planned_revocations", planned, 'a table of "<der_sha256>" = date')
+        planned = {}
+    planned_revocations = {
+        sha: moment
+        for k, v in planned.items()
+        if (sha := table.sha256("planned_revocations", k))
+        and (moment := table.day_or_instant(f"planned_revocations.{k}", v))
+    }
+    ca_owner = table.text("ca_owner", '"SECOM Trust Systems"', required=False)
+    clock_start = table.instant("clock_start")
+    clock_source = table.text("clock_source", '"public disclosure (m.d.s.p)"')
+    if len(table.problems) > before or key is None or clock_start is None or clock_source is None:
+        return None
     return DeclaredIncident(
         incident_key=key,
         rule_id=rule_id,
         certificates=certificates,
-        clock_start=instant(table["clock_start"], f"{where}.clock_start"),
-        clock_source=_text(table, "clock_source", where),
+        clock_start=clock_start,
+        clock_source=clock_source,
         window_kind=window_kind,
         reason=reason,
         trust_scope=trust_scope,
         bug_ids=tuple(bugs),
-        key_destruction_required=destruction,
-        planned_revocations={
-            _sha256(k, f"{where}.planned_revocations"): _day_or_instant(v, f"{where}.planned_revocations.{k}")
-            for k, v in planned.items()
-        },
+        key_destruction_required=bool(destruction),
+        planned_revocations=planned_revocations,
+        ca_owner=ca_owner,
     )
 
 
-def _key_destruction(table: Mapping[str, Any], where: str) -> KeyDestruction:
-    _unknown_keys(table, _DESTRUCTION_KEYS, where)
-    if "recorded_at" not in table:
-        raise ConfigError(
-            f"{where}: recorded_at is required (when the attestation became known), e.g. "
-            f"recorded_at = {_INSTANT_EXAMPLE}"
-        )
-    return KeyDestruction(
-        spki_sha256=_sha256(table.get("spki_sha256"), f"{where}.spki_sha256"),
-        destroyed_at=_day_or_instant(table.get("destroyed_at"), f"{where}.destroyed_at"),
-        auditor=_text(table, "auditor", where),
-        link=_text(table, "link", where),
-        recorded_at=instant(table["recorded_at"], f"{where}.recorded_at"),
+def _key_destruction(table: _Table) -> KeyDestruction | None:
+    table.unknown_keys(_DESTRUCTION_KEYS)
+    before = len(table.problems)
+    spki = table.sha256("spki_sha256", table.table.get("spki_sha256"))
+    destroyed_value = table.required("destroyed_at", "a date like 2021-03-31")
+    destroyed_at = (
+        table.day_or_instant("destroyed_at", destroyed_value) if destroyed_value is not None else None
+    )
+    auditor = table.text("auditor", '"Auditor KK"')
+    link = table.text("link", '"https://bugzilla.mozilla.org/show_bug.cgi?id=1652610#c42"')
+    recorded_at = table.instant("recorded_at")
+    if len(table.problems) > before or None in (spki, destroyed_at, auditor, link, recorded_at):
+        return None
+    return KeyDestruction(spki, destroyed_at, auditor, link, recorded_at)  # type: ignore[arg-type]
+
+
+def parse_declarations(
+    incident_tables: object, destruction_tables: object, problems: list[str], *, where: str = ""
+) -> EvaluationConfig:
+    """The `[[incidents]]` and `[[key_destructions]]` arrays of a TOML document; the problems found
+    are appended to `problems` (the entries with a problem are left out)."""
+    incidents: list[DeclaredIncident] = []
+    destructions: list[KeyDestruction] = []
+    for name, tables in (("incidents", incident_tables), ("key_destructions", destruction_tables)):
+        if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+            problems.append(f"{where}{name}: expected an array of tables ([[{name}]])")
+            continue
+        for number, table in enumerate(tables):
+            reader = _Table(table, f"{where}{name}[{number}]", problems)
+            if name == "incidents" and (incident := _incident(reader)) is not None:
+                incidents.append(incident)
+            elif name == "key_destructions" and (destruction := _key_destruction(reader)) is not None:
+                destructions.append(destruction)
+    keys = [i.incident_key for i in incidents]
+    for key in sorted({k for k in keys if keys.count(k) > 1}):
+        problems.append(f"{where}incidents: two declared incidents share the id {key!r}")
+    canonical = json.dumps([incident_tables, destruction_tables], sort_keys=True, default=str)
+    return EvaluationConfig(
+        incidents=tuple(incidents),
+        key_destructions=tuple(destructions),
+        sha256=hashlib.sha256(canonical.encode()).hexdigest(),
     )
 
 
 def parse_config(data: bytes) -> EvaluationConfig:
-    """Parse the TOML bytes of a configuration file."""
+    """Parse a TOML document of declarations (`[[incidents]]`, `[[key_destructions]]`); ConfigError
+    with one line per problem."""
     try:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"not a TOML file: {exc}") from None
+    problems: list[str] = []
     if "polling_interval_hours" in doc:
-        raise ConfigError(
-            "polling_interval_hours is not read any more: publication is judged from ctwatch's own "
+        problems.append(
+            "polling_interval_hours is not read: publication is judged from ctwatch's own "
             "observations of the CA's CRL and OCSP; remove the table"
         )
-    _unknown_keys(doc, _TOP_LEVEL_KEYS, "the configuration file")
-    incidents = tuple(_incident(t, f"incidents[{n}]") for n, t in enumerate(doc.get("incidents", [])))
-    keys = [i.incident_key for i in incidents]
-    if len(set(keys)) != len(keys):
-        raise ConfigError("two declared incidents share an id")
-    destructions = tuple(
-        _key_destruction(t, f"key_destructions[{n}]") for n, t in enumerate(doc.get("key_destructions", []))
-    )
-    return EvaluationConfig(
-        incidents=incidents,
-        key_destructions=destructions,
-        sha256=hashlib.sha256(data).hexdigest(),
-    )
+    problems += [
+        f"unknown key {key!r} (known: {', '.join(sorted(_TOP_LEVEL_KEYS))})"
+        for key in sorted(set(doc) - _TOP_LEVEL_KEYS - {"polling_interval_hours"})
+    ]
+    config = parse_declarations(doc.get("incidents", []), doc.get("key_destructions", []), problems)
+    if problems:
+        raise ConfigError(problems)
+    return config
 
 
 def load_config(path: Path | None = None) -> EvaluationConfig:

@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ctwatch import warehouse
-from ctwatch.evaluate import evaluate, load_config
+from ctwatch.evaluate import EvaluationConfig, evaluate, load_config
 
 log = logging.getLogger(__name__)
 
@@ -22,10 +22,15 @@ class EvaluateComplianceSummary:
 
 
 def evaluate_compliance(
-    warehouse_file: Path, as_of: datetime, *, config_file: Path | None = None, now: datetime | None = None
+    warehouse_file: Path,
+    as_of: datetime,
+    *,
+    config: EvaluationConfig | None = None,
+    now: datetime | None = None,
 ) -> EvaluateComplianceSummary:
-    """Evaluate the compliance clock as of `as_of` (the DAG's data_interval_end)."""
-    config = load_config(config_file)
+    """Evaluate the compliance clock as of `as_of` (the DAG's data_interval_end) with the declared
+    incidents of `config` (None: the packaged July 2020 incident)."""
+    config = config or load_config()
     con = warehouse.connect(warehouse_file)
     try:
         assessment = evaluate(con, as_of, config=config, now=now)

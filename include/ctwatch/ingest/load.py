@@ -24,7 +24,8 @@ import duckdb
 
 from ctwatch import rules, warehouse
 from ctwatch.ingest.evidence import failure_files, to_record
-from ctwatch.ingest.model import StagedRange, TreeHead, VerificationFailure, read_msgpack
+from ctwatch.ingest.health import record_log_health
+from ctwatch.ingest.model import PLAN_FILE, Plan, StagedRange, TreeHead, VerificationFailure, read_msgpack
 from ctwatch.warehouse import ct_store
 from ctwatch.x509 import CertError, ParsedCert, analyse_der
 
@@ -45,6 +46,7 @@ class LoadSummary:
     cpu_s: float  # of this load
     fetch_cpu_s: dict[str, float]  # per fetch stage, summed over the loaded ranges
     verification_failures: int = 0  # refused ranges whose evidence this load stored
+    logs_advanced: frozenset[str] = frozenset()  # hex ids of the logs with a range loaded
 
     @classmethod
     def empty(cls) -> LoadSummary:
@@ -59,11 +61,17 @@ def load_ranges(
     the ranges its fetch tasks refused, then delete the whole folder."""
     paths = [Path(p) for p in staged_paths]
     failures = failure_files(run_dir) if run_dir is not None else []
+    plan_file = run_dir / PLAN_FILE if run_dir is not None else None
+    plan = read_msgpack(plan_file, Plan) if plan_file is not None and plan_file.exists() else None
     summary = LoadSummary.empty()
-    if paths or failures:
+    if paths or failures or plan is not None:
         con = warehouse.connect(warehouse_file)
         try:
-            summary = load_staged_ranges(con, paths, as_of=as_of, failure_paths=failures)
+            if paths or failures:
+                summary = load_staged_ranges(con, paths, as_of=as_of, failure_paths=failures)
+            if plan is not None:
+                refused = [read_msgpack(path, VerificationFailure) for path in failures]
+                record_log_health(con, plan, summary.logs_advanced, refused)
         finally:
             con.close()
         log.info(
@@ -127,6 +135,7 @@ def load_staged_ranges(
         cpu_s=time.process_time() - started,
         fetch_cpu_s=total.fetch_cpu_s,
         verification_failures=stored_failures,
+        logs_advanced=frozenset(total.logs_advanced),
     )
 
 
@@ -140,8 +149,10 @@ class _GroupOutcome:
     entry_errors: int = 0
     new_certs: list[ParsedCert] = field(default_factory=list)
     fetch_cpu_s: dict[str, float] = field(default_factory=dict)
+    logs_advanced: set[str] = field(default_factory=set)
 
     def add(self, other: _GroupOutcome) -> None:
+        self.logs_advanced |= other.logs_advanced
         for stage, seconds in other.fetch_cpu_s.items():
             self.fetch_cpu_s[stage] = self.fetch_cpu_s.get(stage, 0.0) + seconds
         self.loaded += other.loaded
@@ -172,6 +183,7 @@ def _load_group(con: duckdb.DuckDBPyConnection, group: Sequence[StagedRange]) ->
                 outcome.skipped += 1
                 continue
             covered[log_id].append((staged.start, staged.end_exclusive))
+            outcome.logs_advanced.add(log_id)
             head = staged.tree_head
             heads[(log_id, head.tree_size, head.root_hash)] = head_record(log_id, head)
             ranges.append(

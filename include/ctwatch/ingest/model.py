@@ -36,6 +36,9 @@ class TreeHead(msgspec.Struct, frozen=True):
     signature_format: str  # RFC6962_STH or CHECKPOINT
 
 
+PLAN_FILE = "plan.msgpack"  # a run's plan, beside its discovery file in the run's staging folder
+
+
 class LogEndpoint(msgspec.Struct, frozen=True):
     """Where and how to read one log (from the log list)."""
 

@@ -13,9 +13,11 @@ from ctwatch import warehouse
 from ctwatch.evidence.revocation import observation_stamp
 from ctwatch.ingest.config import START_AT_HEAD, START_AT_ORIGIN
 from ctwatch.ingest.evidence import describe_failure, to_record
+from ctwatch.ingest.health import failure_checks
 from ctwatch.ingest.load import head_record
 from ctwatch.ingest.model import (
     CONSISTENCY,
+    PLAN_FILE,
     Plan,
     PlannedLog,
     TreeHead,
@@ -27,10 +29,9 @@ from ctwatch.ingest.ranges import MAX_RANGES, MIN_RANGE_ENTRIES, PlannedRange, s
 from ctwatch.ingest.readers import READ_FAILURES, open_reader
 from ctwatch.sources.http import Politeness
 from ctwatch.sources.loglist import LogApi
-from ctwatch.warehouse import ct_store
+from ctwatch.warehouse import ct_store, source_health
 
 log = logging.getLogger(__name__)
-PLAN_FILE = "plan.msgpack"
 
 
 def plan_ranges(
@@ -49,8 +50,10 @@ def plan_ranges(
     con = warehouse.connect(warehouse_file)
     try:
         consistent, refused = _consistent_logs(con, discovery)
+        refusals = _follow_start_refusals(con, consistent) if new_logs_start == START_AT_ORIGIN else []
         with warehouse.transaction(con):
             ct_store.store_verification_failures(con, [to_record(f) for f in [*discovery.failures, *refused]])
+            source_health.record_checks(con, failure_checks([*discovery.failures, *refused]))
             follow = ct_store.follow_from(con)
             for planned in consistent:
                 log_id = planned.log.log_id.hex()
@@ -63,6 +66,8 @@ def plan_ranges(
             watched = set(discovery.watched_spki_sha256) | set(ct_store.watched_issuer_keys(con))
     finally:
         con.close()
+    if refusals:
+        raise FollowStartError("\n".join(refusals))
     gaps: dict[int, list[tuple[int, int]]] = {}
     for position, planned in enumerate(consistent):
         log_id = planned.log.log_id.hex()
@@ -91,6 +96,35 @@ def plan_ranges(
             sum(r.end_exclusive - r.start for r in mine),
         )
     return [_job(plan_file, r) for r in ranges]
+
+
+class FollowStartError(ValueError):
+    """new_logs_start = "origin" names logs already followed from a later index."""
+
+
+def _follow_start_refusals(con: duckdb.DuckDBPyConnection, logs: list[PlannedLog]) -> list[str]:
+    """One line per planned log followed from a later index with entries before it not covered:
+    new_logs_start only applies to logs seen for the first time, and silently ingesting nothing
+    older would leave staff believing the log's history is covered."""
+    details = ct_store.follow_details(con)
+    ids = [planned.log.log_id.hex() for planned in logs if planned.window is None]
+    covered = ct_store.coverage(con, ids)
+    lines = []
+    for log_id in ids:
+        followed = details.get(log_id)
+        if followed is None or followed["follow_from_index"] == 0:
+            continue
+        start = int(followed["follow_from_index"])
+        if not uncovered(0, start, covered[log_id]):
+            continue  # a backfill already covered what lies before the follow start
+        since = followed["first_sth_timestamp"]
+        lines.append(
+            f'new_logs_start = "origin" applies to logs seen for the first time: {followed["description"]} '
+            f"({log_id}) has been followed from index {start} since {since:%Y-%m-%d}. "
+            f"To ingest entries 0..{start - 1}: `ctwatch ct extend-back {log_id}` (the next runs fetch "
+            f'them), or a backfill of ingest_ct_logs over their dates; or set new_logs_start = "head".'
+        )
+    return lines
 
 
 def _job(plan_file: Path, planned: PlannedRange) -> dict[str, int | str]:

@@ -191,16 +191,16 @@ def write_reports(
     as_of: datetime,
     out_dir: Path,
     *,
-    config_file: Path | None = None,
+    config: EvaluationConfig | None = None,
     crtsh_threshold: int = CRTSH_LIST_THRESHOLD,
 ) -> ReportSummary:
     """Write the reports of the evaluation as of `as_of` (latest at or before it) under `out_dir`.
 
-    `config_file`: the evaluator's configuration (default: packaged), read for the bugs a declared
-    incident links.
+    `config`: the declarations (None: the packaged July 2020 incident), read for the bugs a
+    declared incident links.
     """
     require_aware(as_of, "as_of")
-    config = load_config(config_file)
+    config = config or load_config()
     con = warehouse.connect(warehouse_file, read_only=True)
     try:
         evaluated_as_of, folders, files = render_reports(

@@ -10,12 +10,13 @@ from pathlib import Path
 
 from ctwatch import warehouse
 from ctwatch.evidence.bugzilla import Bug, BugComment
+from ctwatch.evidence.health import SourceCheck
 from ctwatch.evidence.revocation import RecordError, observation_stamp
-from ctwatch.revocation.config import SourceLocations
+from ctwatch.revocation.config import Source, SourceLocations
 from ctwatch.revocation.snapshots import record_fetch_error, source_client
 from ctwatch.sources import bugzilla
 from ctwatch.sources.http import FetchError
-from ctwatch.warehouse import observations
+from ctwatch.warehouse import observations, source_health
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +25,7 @@ class BugzillaSummary:
     comment_fetches: int  # answered ones
     new_comments: int
     errors: int  # failed searches and comment fetches, malformed bugs and comments (all recorded)
+    unreachable: tuple[str, ...]  # "<URL>: <why>" for each request Bugzilla did not answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +61,7 @@ def ingest_bugzilla(
     """CA-compliance bugs linked to CCADB owners, then the comments of those an incident may link
     (`_needs_comments`; `linked_bug_ids`: the bugs declared incidents list), each fetch asking only
     for comments newer than the newest one known."""
-    client, sent_as_of = source_client(locations, as_of)
+    client, sent_as_of = source_client(locations, Source.BUGZILLA, as_of)
     observed_at, _ = observation_stamp(sent_as_of)
     con = warehouse.connect(warehouse_file)
     try:
@@ -68,28 +70,30 @@ def ingest_bugzilla(
     finally:
         con.close()
     answers: list[_CommentAnswer] = []
-    failures: list[tuple[str, str, datetime]] = []  # location, error, when
+    failures: list[tuple[str, str, datetime]] = []  # comment fetches: location, error, when
+    search_failure: str | None = None
     try:
         try:
             bugs, errors = bugzilla.search_bugs(
                 client,
-                locations.bugzilla_url,
+                locations.url(Source.BUGZILLA),
                 product=locations.bugzilla_product,
                 component=locations.bugzilla_component,
                 owner_names=owners,
             )
         except FetchError as exc:
             bugs, errors = [], [RecordError("search", str(exc))]
+            search_failure = str(exc)
         for bug in bugs:
             previous = fetched_before.get(bug.bug_id)
             if not _needs_comments(bug, previous, linked_bug_ids):
                 continue
             new_since = previous.newest_comment_at if previous is not None else None
-            location = bugzilla.comments_url(locations.bugzilla_url, bug.bug_id)
+            location = bugzilla.comments_url(locations.url(Source.BUGZILLA), bug.bug_id)
             fetched_at, _ = observation_stamp(sent_as_of)
             try:
                 comments, comment_errors = bugzilla.fetch_comments(
-                    client, locations.bugzilla_url, bug.bug_id, new_since=new_since
+                    client, locations.url(Source.BUGZILLA), bug.bug_id, new_since=new_since
                 )
             except FetchError as exc:
                 failures.append((location, str(exc), fetched_at))
@@ -101,7 +105,9 @@ def ingest_bugzilla(
         client.close()
     con = warehouse.connect(warehouse_file)
     try:
-        new = observations.store_bugs(con, bugs, observed_at=observed_at, location=locations.bugzilla_url)
+        new = observations.store_bugs(
+            con, bugs, observed_at=observed_at, location=locations.url(Source.BUGZILLA)
+        )
         for error in errors:
             record_fetch_error(con, "bugzilla", error.record_ref, error.error, observed_at)
         new_comments = 0
@@ -110,9 +116,15 @@ def ingest_bugzilla(
                 con, a.bug_id, a.comments, a.errors, fetched_at=a.fetched_at, new_since=a.new_since,
                 location=a.location,
             )  # fmt: skip
+        search_url = locations.url(Source.BUGZILLA)
+        checks = [SourceCheck(str(Source.BUGZILLA), search_url, observed_at, search_failure)]
+        checks += [SourceCheck(str(Source.BUGZILLA), a.location, a.fetched_at) for a in answers]
         for location, error_text, at in failures:
             record_fetch_error(con, "bugzilla", location, error_text, at)
+            checks.append(SourceCheck(str(Source.BUGZILLA), location, at, error_text))
+        source_health.record_checks(con, checks)
     finally:
         con.close()
     record_errors = len(errors) + sum(len(a.errors) for a in answers)
-    return BugzillaSummary(new, len(answers), new_comments, record_errors + len(failures))
+    unreachable = tuple(f"{c.target}: {c.failure}" for c in checks if not c.ok)
+    return BugzillaSummary(new, len(answers), new_comments, record_errors + len(failures), unreachable)

@@ -10,11 +10,13 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from ctwatch import warehouse
+from ctwatch.evidence.health import SourceCheck
 from ctwatch.evidence.revocation import RecordError, SourceName, observation_stamp
-from ctwatch.revocation.config import SourceLocations
+from ctwatch.revocation.config import Source, SourceLocations
 from ctwatch.revocation.snapshots import record_fetch_error, source_client
 from ctwatch.sources import crtsh
 from ctwatch.sources.http import FetchError
+from ctwatch.warehouse import source_health
 from ctwatch.warehouse.crtsh_ids import CrtshCertificateId, is_crtsh_id, store_crtsh_ids
 from ctwatch.x509 import CertError, ParsedCert, analyse_bytes
 
@@ -26,6 +28,7 @@ class CrtshSummary:
     truncated: tuple[str, ...]
     new_certificates: int
     errors: int
+    unreachable: tuple[str, ...]  # "<search or download URL>: <why>" for each request crt.sh did not answer
 
 
 def ingest_crtsh(
@@ -41,28 +44,31 @@ def ingest_crtsh(
     with source 'crtsh'. Every crt.sh ID returned is recorded (with its certificate's SHA-256 when
     downloaded), so a bug naming it can be resolved. A pattern still capped after splitting is
     recorded as an error."""
-    client, _ = source_client(locations, as_of)
+    client, _ = source_client(locations, Source.CRTSH, as_of)
     rows: dict[int, crtsh.CrtshRow] = {}
     searched_by: dict[int, str] = {}  # crt.sh id -> URL of the first search that returned it
     downloaded: dict[int, str] = {}  # crt.sh id -> SHA-256 of the certificate it served
     queries = 0
     truncated: list[str] = []
     errors: list[RecordError] = []
+    attempts: list[tuple[str, str | None]] = []  # (URL, why it failed or None): the source checks
     try:
         for identity in identities:
+            search_url = f"{locations.url(Source.CRTSH)}?{urlencode({'identity': identity})}"
             try:
                 result = crtsh.search_identity(
                     client,
-                    locations.crtsh_url,
+                    locations.url(Source.CRTSH),
                     identity,
                     min_not_before=min_not_before,
                     result_limit=locations.crtsh_result_limit,
                 )
             except FetchError as exc:
                 errors.append(RecordError(identity, str(exc)))
+                attempts.append((search_url, str(exc)))
                 continue
+            attempts.append((search_url, None))
             rows.update(result.rows)
-            search_url = f"{locations.crtsh_url}?{urlencode({'identity': identity})}"
             for crtsh_id in result.rows:
                 searched_by.setdefault(crtsh_id, search_url)
             queries += result.queries
@@ -81,9 +87,10 @@ def ingest_crtsh(
             if (row.serial_hex, row.not_before) in known or len(parsed) + len(failed) >= max_downloads:
                 continue
             try:
-                pem = crtsh.download(client, locations.crtsh_url, str(row.crtsh_id))
+                pem = crtsh.download(client, locations.url(Source.CRTSH), str(row.crtsh_id))
             except FetchError as exc:
                 errors.append(RecordError(str(row.crtsh_id), str(exc)))
+                attempts.append((f"{locations.url(Source.CRTSH)}?d={row.crtsh_id}", str(exc)))
                 continue
             served: list[ParsedCert] = []
             for item in analyse_bytes(pem or b""):
@@ -119,6 +126,10 @@ def ingest_crtsh(
         store_crtsh_ids(con, crtsh_ids, observed_at=at)
         for error in errors:
             record_fetch_error(con, str(SourceName.CRTSH), error.record_ref, error.error, at)
+        source_health.record_checks(
+            con, [SourceCheck(str(Source.CRTSH), url, at, why) for url, why in attempts]
+        )
     finally:
         con.close()
-    return CrtshSummary(len(rows), queries, tuple(truncated), new, len(errors) + len(failed))
+    unreachable = tuple(f"{url}: {why}" for url, why in attempts if why is not None)
+    return CrtshSummary(len(rows), queries, tuple(truncated), new, len(errors) + len(failed), unreachable)

@@ -3,13 +3,15 @@ CRLSet, fetched live or imported from an archive of dated CCADB reports."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Final, Protocol
 
+from ctwatch import warehouse
 from ctwatch.evidence.ccadb import CcadbReport
 from ctwatch.evidence.revocation import Snapshot, SourceName, StampKind, observation_stamp
-from ctwatch.revocation.config import SourceLocations
+from ctwatch.revocation.config import Source, SourceLocations
 from ctwatch.revocation.snapshots import (
     FailedFetch,
     FetchedSnapshot,
@@ -20,6 +22,7 @@ from ctwatch.revocation.snapshots import (
 )
 from ctwatch.sources import ccadb, crlset, onecrl
 from ctwatch.sources.http import FetchError, HttpClient
+from ctwatch.timeutil import holds_midnight_utc, iso_z, utc_or_none
 
 
 class _ListFetch(Protocol):
@@ -28,31 +31,75 @@ class _ListFetch(Protocol):
     ) -> CcadbReport | Snapshot: ...
 
 
+DAILY_LISTS: Final = (Source.CCADB, Source.MOZILLA_REVOKED, Source.ONECRL, Source.CRLSET)
+_FETCHERS: Final[Mapping[Source, _ListFetch]] = {
+    Source.CCADB: ccadb.fetch_all_records,
+    Source.MOZILLA_REVOKED: ccadb.fetch_mozilla_revoked,
+    Source.ONECRL: onecrl.fetch_records,
+    Source.CRLSET: crlset.fetch_crlset,
+}
+
+
+DAILY: Final = timedelta(days=1)
+
+
+def daily_list_due(
+    warehouse_file: Path, source: Source, as_of: datetime, interval: tuple[datetime, datetime] | None
+) -> str | None:
+    """Why a run as of `as_of` over `interval` fetches `source`, or None when it need not: a run
+    whose interval holds 00:00 UTC, a run without an interval, and any run while the warehouse has
+    no snapshot of the list from the last day (a first run, a failed fetch) fetch it."""
+    if interval is None:
+        return "a run without a data interval refreshes every list"
+    if holds_midnight_utc(*interval):
+        return "the run's interval holds 00:00 UTC"
+    con = warehouse.connect(warehouse_file)
+    try:
+        row = con.execute(
+            warehouse.load_sql("sources/last_snapshot"), {"source": str(source), "as_of": as_of}
+        ).fetchone()
+    finally:
+        con.close()
+    last = utc_or_none(row[0]) if row else None
+    if last is None:
+        return "the warehouse has no snapshot of it yet"
+    if as_of - last >= DAILY:
+        return f"its last snapshot is from {iso_z(last)}, a day or more before {iso_z(as_of)}"
+    return None
+
+
+def ingest_daily_list(
+    warehouse_file: Path, locations: SourceLocations, source: Source, *, as_of: datetime | None = None
+) -> IngestSummary:
+    """Fetch and store one daily list: CCADB AllCertificateRecords, Mozilla's revoked
+    intermediates, OneCRL or the CRLSet. A failed fetch is recorded and listed in `fetch_errors`."""
+    client, sent_as_of = source_client(locations, source, as_of)
+    url = locations.url(source)
+    observed_at, stamp_kind = observation_stamp(sent_as_of)
+    try:
+        answer = _FETCHERS[source](client, url, observed_at=observed_at, stamp_kind=stamp_kind)
+    except FetchError as exc:
+        return store_snapshots(warehouse_file, [], [(str(source), url, str(exc), observed_at)])
+    finally:
+        client.close()
+    return store_snapshots(warehouse_file, [with_records(answer)])
+
+
 def ingest_daily_lists(
     warehouse_file: Path, locations: SourceLocations, *, as_of: datetime | None = None
 ) -> IngestSummary:
-    """CCADB AllCertificateRecords, Mozilla's revoked intermediates, OneCRL and the CRLSet."""
-    lists: tuple[tuple[SourceName, str, _ListFetch], ...] = (
-        (SourceName.CCADB, locations.ccadb_all_records_url, ccadb.fetch_all_records),
-        (SourceName.MOZILLA_REVOKED, locations.mozilla_revoked_url, ccadb.fetch_mozilla_revoked),
-        (SourceName.ONECRL, locations.onecrl_url, onecrl.fetch_records),
-        (SourceName.CRLSET, locations.crlset_url, crlset.fetch_crlset),
-    )
-    client, sent_as_of = source_client(locations, as_of)
-    fetched: list[FetchedSnapshot] = []
-    failures: list[FailedFetch] = []
-    try:
-        for source, url, fetch in lists:
-            observed_at, stamp_kind = observation_stamp(sent_as_of)
-            try:
-                answer = fetch(client, url, observed_at=observed_at, stamp_kind=stamp_kind)
-            except FetchError as exc:
-                failures.append((str(source), url, str(exc), observed_at))
-                continue
-            fetched.append(with_records(answer))
-    finally:
-        client.close()
-    return store_snapshots(warehouse_file, fetched, failures)
+    """Every enabled daily list in one call, in this process; the DAG runs one task per list."""
+    total = IngestSummary()
+    for source in DAILY_LISTS:
+        if not locations.endpoint(source).enabled:
+            continue
+        summary = ingest_daily_list(warehouse_file, locations, source, as_of=as_of)
+        total.snapshots += summary.snapshots
+        total.sightings += summary.sightings
+        total.record_errors += summary.record_errors
+        total.fetch_errors += summary.fetch_errors
+        total.observations.update(summary.observations)
+    return total
 
 
 def import_ccadb_archive(warehouse_file: Path, folder: Path) -> IngestSummary:

@@ -11,8 +11,9 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 
 from ctwatch import warehouse
+from ctwatch.evidence.health import SourceCheck
 from ctwatch.evidence.revocation import observation_stamp
-from ctwatch.revocation.config import SourceLocations
+from ctwatch.revocation.config import Source, SourceLocations
 from ctwatch.revocation.snapshots import FetchedSnapshot, IngestSummary, source_client, store_snapshots
 from ctwatch.sources import ocsp
 
@@ -38,8 +39,9 @@ def query_ocsp_for_open_findings(
         rows = con.execute(warehouse.load_sql("sources/ocsp_targets")).fetchall()
     finally:
         con.close()
-    client, sent_as_of = source_client(locations, as_of)
+    client, sent_as_of = source_client(locations, Source.OCSP, as_of)
     fetched: list[FetchedSnapshot] = []
+    checks: list[SourceCheck] = []
     try:
         for cert_der, ocsp_urls, issuer_ders in rows:
             cert = x509.load_der_x509_certificate(cert_der)
@@ -52,6 +54,9 @@ def query_ocsp_for_open_findings(
                 answer = ocsp.query(client, cert, issuer, url, method=ocsp.Method.GET, cert_id_hash="sha256")
             observed_at, stamp_kind = observation_stamp(sent_as_of)
             fetched.append((ocsp.answer_snapshot(answer, observed_at=observed_at, stamp_kind=stamp_kind), ()))
+            checks.append(SourceCheck(str(Source.OCSP), ocsp_urls[0], observed_at, answer.error))
     finally:
         client.close()
-    return store_snapshots(warehouse_file, fetched)
+    summary = store_snapshots(warehouse_file, fetched, checks=checks)
+    summary.fetch_errors += [f"{c.target}: {c.failure}" for c in checks if not c.ok]
+    return summary

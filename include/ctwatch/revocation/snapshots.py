@@ -19,10 +19,11 @@ import duckdb
 
 from ctwatch import warehouse
 from ctwatch.evidence.ccadb import CcadbRecord, CcadbReport
+from ctwatch.evidence.health import SourceCheck
 from ctwatch.evidence.revocation import Snapshot
-from ctwatch.revocation.config import SourceLocations
-from ctwatch.sources.http import HttpClient, Politeness
-from ctwatch.warehouse import observations
+from ctwatch.revocation.config import Source, SourceLocations
+from ctwatch.sources.http import HttpClient
+from ctwatch.warehouse import observations, source_health
 
 log = logging.getLogger(__name__)
 
@@ -53,18 +54,26 @@ def record_fetch_error(
     observations.record_fetch_error(con, source, location, error, at)
 
 
-def source_client(locations: SourceLocations, as_of: datetime | None) -> tuple[HttpClient, datetime | None]:
-    """The HTTP client, and the as-of to send: only to a simulator."""
+def source_client(
+    locations: SourceLocations, source: Source, as_of: datetime | None
+) -> tuple[HttpClient, datetime | None]:
+    """The HTTP client for `source`, with its politeness, and the as-of to send: only to a simulator."""
     sent_as_of = as_of if locations.simulated else None
-    politeness = Politeness(requests_per_second=locations.requests_per_second, timeout_s=locations.timeout_s)
-    return HttpClient(politeness, as_of=sent_as_of), sent_as_of
+    return HttpClient(locations.endpoint(source).politeness, as_of=sent_as_of), sent_as_of
 
 
 def store_snapshots(
-    warehouse_file: Path, snapshots: Sequence[FetchedSnapshot], failures: Sequence[FailedFetch] = ()
+    warehouse_file: Path,
+    snapshots: Sequence[FetchedSnapshot],
+    failures: Sequence[FailedFetch] = (),
+    checks: Sequence[SourceCheck] | None = None,
 ) -> IngestSummary:
-    """Store the snapshots and the failed fetches, then rebuild the observations of every source
-    that answered."""
+    """Store the snapshots, the failed fetches and the source checks (default: a success per
+    snapshot, a failure per failed fetch), then rebuild the observations of every source that
+    answered."""
+    if checks is None:
+        checks = [SourceCheck(str(s.source), s.location, s.observed_at) for s, _ in snapshots]
+        checks += [SourceCheck(source, location, at, error) for source, location, error, at in failures]
     summary = IngestSummary()
     con = warehouse.connect(warehouse_file)
     try:
@@ -76,6 +85,7 @@ def store_snapshots(
         for source, location, error, at in failures:
             record_fetch_error(con, source, location, error, at)
             summary.fetch_errors.append(f"{source}: {error}")
+        source_health.record_checks(con, checks)
         for source in sorted({str(s.source) for s, _ in snapshots}):
             summary.observations[source] = observations.refresh_observations(con, source)
     finally:

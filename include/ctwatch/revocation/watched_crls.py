@@ -30,10 +30,11 @@ import requests
 
 from ctwatch import warehouse
 from ctwatch.evidence.crl import CrlFetch, CrlValidators
-from ctwatch.revocation.config import SourceLocations
+from ctwatch.evidence.health import SourceCheck
+from ctwatch.revocation.config import Source, SourceLocations
 from ctwatch.sources.crl import fetch_crl
 from ctwatch.timeutil import parse_utc, require_aware
-from ctwatch.warehouse import observations
+from ctwatch.warehouse import observations, source_health
 from ctwatch.warehouse.crl_archive import (
     archive_fetch,
     latest_validators,
@@ -102,7 +103,8 @@ def fetch_crls(
     """GET every target (conditionally when validators are known) into `crl_dir`, one request per
     1 / requests_per_second. Failures are fetch records with their error, never exceptions."""
     sent_as_of = as_of if locations.simulated else None
-    interval_s = 1.0 / locations.requests_per_second
+    endpoint = locations.endpoint(Source.CRL)
+    interval_s = 1.0 / endpoint.requests_per_second
     staged: list[StagedCrl] = []
     with requests.Session() as session:
         for number, target in enumerate(targets):
@@ -113,7 +115,7 @@ def fetch_crls(
                 crl_dir,
                 previous=target.validators,
                 as_of=sent_as_of,
-                timeout_s=locations.timeout_s,
+                timeout_s=endpoint.timeout_s,
                 session=session,
             )
             staged.append(StagedCrl(target, dataclasses.replace(fetch, url=target.url)))
@@ -132,6 +134,7 @@ def archive_crls(
     require_aware(as_of, "as_of")
     new_versions = not_modified = 0
     errors: list[str] = []
+    checks: list[SourceCheck] = []
     any_served = False
     con = warehouse.connect(warehouse_file)
     try:
@@ -141,12 +144,16 @@ def archive_crls(
             outcome = archive_fetch(con, item.fetch, issuer=issuer, temp_dir=crl_dir)
             if item.fetch.path is not None and not outcome.staged_file_kept:
                 item.fetch.path.unlink(missing_ok=True)
+            checks.append(
+                SourceCheck(str(Source.CRL), item.target.url, item.fetch.observed_at, outcome.error)
+            )
             if outcome.error is not None:
                 errors.append(f"{item.target.url}: {outcome.error}")
                 continue
             any_served = True
             new_versions += int(outcome.new_version)
             not_modified += int(item.fetch.not_modified)
+        source_health.record_checks(con, checks)
         released = release_raw(con, keep_newest_raw_per_url)
         # every fetched partition has a new last observation; rebuilding all in one statement costs
         # about what one partition does, and each run fetches nearly every partition anyway

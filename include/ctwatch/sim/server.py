@@ -105,15 +105,41 @@ class Simulator:
         return {f"http://{host}/": f"{self.base_url}/hosts/{host}/" for host in self.world.hostnames()}
 
     def source_urls(self) -> dict[str, str]:
-        """The revocation services' URLs, keyed like ctwatch.revocation.config's SourceLocations."""
+        """The revocation services' URLs, keyed like ctwatch.toml's `[sources.<name>]` tables."""
         return {
-            "ccadb_all_records_url": f"{self.base_url}/ccadb/AllCertificateRecordsCSVFormatV5",
-            "mozilla_revoked_url": f"{self.base_url}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
-            "onecrl_url": f"{self.base_url}/onecrl/v1/buckets/security-state/collections/onecrl/records",
-            "crlset_url": f"{self.base_url}/crlset/crl-set",
-            "crtsh_url": f"{self.base_url}/crtsh/",
-            "bugzilla_url": f"{self.base_url}/bugzilla/rest/",
+            "ccadb": f"{self.base_url}/ccadb/AllCertificateRecordsCSVFormatV5",
+            "mozilla_revoked": f"{self.base_url}/mozilla/PublicIntermediateCertsRevokedWithPEMCSV",
+            "onecrl": f"{self.base_url}/onecrl/v1/buckets/security-state/collections/onecrl/records",
+            "crlset": f"{self.base_url}/crlset/crl-set",
+            "crtsh": f"{self.base_url}/crtsh/",
+            "bugzilla": f"{self.base_url}/bugzilla/rest/",
         }
+
+    def config_toml(self, log_list: str) -> str:
+        """A ctwatch.toml pointing every source at this simulator: simulated stamping, its services,
+        the certificates' CRL and OCSP hostnames rewritten to it, `log_list` as the CT log list."""
+        lines = [
+            "# ctwatch.toml for the simulator at " + self.base_url,
+            "[stamping]",
+            'mode = "simulated"  # each request carries the run\'s as-of; answers are stamped with it',
+            "",
+            "[ct]",
+            f"log_list = {_toml_string(log_list)}",
+            'new_logs_start = "origin"  # a simulated world\'s whole history',
+            "requests_per_second = 500.0  # a simulator on loopback, not a public log",
+            "",
+            "[sources]",
+            "requests_per_second = 1000.0",
+            "timeout_s = 30.0",
+        ]
+        for name, url in self.source_urls().items():
+            lines += ["", f"[sources.{name}]", f"url = {_toml_string(url)}"]
+        lines += ["", "[url_rewrite]"]
+        lines += [
+            f"{_toml_string(prefix)} = {_toml_string(target)}"
+            for prefix, target in sorted(self.url_rewrite().items())
+        ]
+        return "\n".join(lines) + "\n"
 
     def log_list(self) -> dict[str, Any]:
         """A Google v3 log list of the simulated logs (`tiled_logs` for static-ct ones)."""
@@ -329,6 +355,9 @@ class SimulatorRunning:
     def source_urls(self) -> dict[str, str]:
         return self.simulator.source_urls()
 
+    def config_toml(self, log_list: str) -> str:
+        return self.simulator.config_toml(log_list)
+
     def log_list(self) -> dict[str, Any]:
         return self.simulator.log_list()
 
@@ -351,3 +380,8 @@ class SimulatorRunning:
         self._server.server_close()
         if self._thread is not None:
             self._thread.join()
+
+
+def _toml_string(value: str) -> str:
+    # A JSON string of printable ASCII is a valid TOML basic string.
+    return json.dumps(value, ensure_ascii=True)

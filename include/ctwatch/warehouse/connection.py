@@ -17,6 +17,9 @@ from ctwatch.warehouse.sqlfiles import load_sql
 log = logging.getLogger(__name__)
 
 FIRST_RETRY_DELAY_S = 0.05
+# How long `connect` waits for another process's lock unless told otherwise; an entry point (the
+# command line's --lock-wait) may change it for its process.
+lock_wait_s = 60.0
 MAX_RETRY_DELAY_S = 2.0
 # DuckDB: 'Could not set lock on file "...": Conflicting lock is held in <program> (PID <n>)'
 _LOCK_MESSAGE = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
@@ -24,9 +27,10 @@ _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 
 def connect(
-    path: str | Path, *, read_only: bool = False, lock_timeout_s: float = 60.0
+    path: str | Path, *, read_only: bool = False, lock_timeout_s: float | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse at `path`, waiting up to `lock_timeout_s` for another process's lock.
+    """Open the warehouse at `path`, waiting up to `lock_timeout_s` (default: `lock_wait_s`) for
+    another process's lock.
 
     Read-write: creates the parent folder and applies pending migrations.
     Read-only: writes nothing and raises SchemaBehindError if migrations are pending.
@@ -38,7 +42,8 @@ def connect(
             raise WarehouseError(f"no warehouse at {path}: open it read-write once to create it")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = _open_with_retry(path, read_only=read_only, lock_timeout_s=lock_timeout_s)
+    wait_s = lock_wait_s if lock_timeout_s is None else lock_timeout_s
+    con = _open_with_retry(path, read_only=read_only, lock_timeout_s=wait_s)
     try:
         con.execute(load_sql("meta/set_utc_time_zone"))
         if read_only:

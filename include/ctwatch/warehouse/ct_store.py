@@ -13,11 +13,12 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import duckdb
 
 from ctwatch.warehouse._db import bound_columns, row_count
-from ctwatch.warehouse.sqlfiles import load_sql
+from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +133,19 @@ def follow_from(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Where live monitoring starts, per followed log id."""
     rows = con.execute(load_sql("ct/follow_from")).fetchall()
     return {log_id: int(index) for log_id, index in rows}
+
+
+def follow_details(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    """Per followed log id: follow_from_index, first_tree_size, first_sth_timestamp, description."""
+    return {row["log_id"]: row for row in query_dicts(con, "ct/follow_details", {})}
+
+
+def lower_follow_start(con: duckdb.DuckDBPyConnection, log_id: str, to_index: int) -> bool:
+    """Follow `log_id` from `to_index` on; False when it is not followed or already starts there."""
+    return (
+        con.execute(load_sql("ct/lower_follow_start"), {"log_id": log_id, "to_index": to_index}).fetchone()
+        is not None
+    )
 
 
 def start_following(

@@ -1,22 +1,25 @@
-"""`crl inspect CRL_FILE [--issuer CERT_FILE] [--as-of TIME]`: one JSON object about one CRL."""
+"""`ctwatch crl inspect CRL_FILE [--issuer CERT_FILE] [--as-of TIME]`: one JSON object about one CRL;
+a file that is no CRL (or an issuer file without a certificate) is also named on stderr, exit 2."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ctwatch.cli.errors import CommandError
 from ctwatch.crl.scan import CrlScan, scan_crl
 from ctwatch.timeutil import parse_utc
 from ctwatch.x509 import ParsedCert, analyse_bytes
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parsers(subparsers: Any) -> None:
     """Add `crl` with its `inspect` subcommand to an argparse subparsers object."""
     crl: argparse.ArgumentParser = subparsers.add_parser("crl", help="certificate revocation lists")
-    commands = crl.add_subparsers(dest="crl_command", required=True)
+    commands = crl.add_subparsers(dest="crl_command", required=True, metavar="COMMAND")
     inspect = commands.add_parser("inspect", help="read one CRL file (DER or PEM) and print one JSON object")
     inspect.add_argument("crl_file", type=Path)
     inspect.add_argument("--issuer", type=Path, help="issuer certificate (DER or PEM) to check the signature")
@@ -24,7 +27,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--as-of", type=parse_utc, help="observation time for the staleness check (ISO 8601, UTC)"
     )
     inspect.set_defaults(handler=inspect_command)
-    return crl
 
 
 def inspect_record(crl_file: Path, issuer_file: Path | None, as_of: datetime | None) -> dict[str, Any]:
@@ -69,7 +71,13 @@ def scan_record(scan: CrlScan) -> dict[str, Any]:
 
 
 def inspect_command(args: argparse.Namespace) -> int:
-    """Print the inspect record of `args.crl_file`; 0 whenever it ran (errors are in the JSON)."""
+    """Print the inspect record of `args.crl_file`; an error is in the JSON and, with exit status 2,
+    on stderr."""
+    if not args.crl_file.is_file():
+        raise CommandError(f"no such file: {args.crl_file}")
     record = inspect_record(args.crl_file, args.issuer, args.as_of)
     print(json.dumps(record, ensure_ascii=False))
+    if record.get("error"):
+        print(f"ctwatch crl inspect: {args.crl_file}: {record['error']}", file=sys.stderr)
+        return 2
     return 0

@@ -1,7 +1,8 @@
-"""`python -m ctwatch sim ...`: generate, inspect and serve a simulated world.
+"""`ctwatch sim ...`: generate, inspect and serve a simulated world.
 
-- `sim serve --scenario FILE [--port N] [--log-list FILE] [--present-sth now]`: serve until Ctrl-C;
-  prints one JSON line with the URLs.
+- `sim serve --scenario FILE [--port N] [--log-list FILE] [--write-config FILE] [--present-sth now]`:
+  serve until Ctrl-C; prints one JSON line with the URLs; `--write-config` writes a ctwatch.toml
+  pointing ctwatch at it.
 - `sim generate --scenario FILE [--seed N]`: generate (or load from the cache) and print entries/s.
 - `sim ground-truth --scenario FILE`: print the world's ground truth as JSON.
 """
@@ -10,13 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ctwatch.sim.scenario import ScenarioError, load_scenario
+from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sim.world import World
 
@@ -60,10 +59,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     ) as sim:
         if args.log_list is not None:
             sim.write_log_list(args.log_list)
+        if args.write_config is not None:
+            log_list = str(args.log_list.resolve()) if args.log_list else f"{sim.base_url}/log_list.json"
+            args.write_config.write_text(sim.config_toml(log_list), encoding="utf-8")
         urls: dict[str, Any] = {
             "base_url": sim.base_url,
             "log_list": f"{sim.base_url}/log_list.json",
             "log_list_file": str(args.log_list) if args.log_list else None,
+            "config_file": str(args.write_config) if args.write_config else None,
             "logs": {name: sim.log_url(name) for name in sim.world.logs},
             "url_rewrite": sim.url_rewrite(),
             "services": sim.source_urls(),
@@ -76,55 +79,30 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             return 0
 
 
-def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+def add_parsers(subparsers: Any) -> None:
     """Register `sim` on the main CLI's sub-parsers (`commands.add_parser` object)."""
     sim: argparse.ArgumentParser = subparsers.add_parser(
         "sim", help="the simulated Web PKI (CT logs and revocation services on 127.0.0.1)"
     )
-    commands = sim.add_subparsers(dest="sim_command", required=True)
+    commands = sim.add_subparsers(dest="sim_command", required=True, metavar="COMMAND")
 
     serve = _with_world_options(commands.add_parser("serve", help="serve the world until Ctrl-C"))
     serve.add_argument("--port", type=int, default=None, help="default: the scenario's (0 = any free port)")
     serve.add_argument("--log-list", type=Path, default=None, help="also write the v3 log list to this file")
+    serve.add_argument(
+        "--write-config", type=Path, default=None,
+        help="write a ctwatch.toml pointing every source at this simulator",
+    )  # fmt: skip
     serve.add_argument(
         "--present-sth",
         choices=("last_entry", "now"),
         default=None,
         help="timestamp of heads served without an as-of header (default: per log)",
     )
-    serve.set_defaults(handler=_safe(_cmd_serve))
+    serve.set_defaults(handler=_cmd_serve)
 
     generate = _with_world_options(commands.add_parser("generate", help="generate the world and time it"))
-    generate.set_defaults(handler=_safe(_cmd_generate))
+    generate.set_defaults(handler=_cmd_generate)
 
     truth = _with_world_options(commands.add_parser("ground-truth", help="print the ground truth JSON"))
-    truth.set_defaults(handler=_safe(_cmd_ground_truth))
-    return sim
-
-
-def _safe(command: Any) -> Any:
-    """A scenario error is a one-line message and exit status 2, not a traceback."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            result: int = command(args)
-        except ScenarioError as exc:
-            print(f"scenario error: {exc}", file=sys.stderr)
-            return 2
-        return result
-
-    return run
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Stand-alone entry point: `python -m ctwatch.sim.cli serve --scenario FILE`."""
-    parser = argparse.ArgumentParser(prog="python -m ctwatch.sim.cli")
-    commands = parser.add_subparsers(dest="command", required=True)
-    add_parser(commands)
-    args = parser.parse_args(["sim", *(sys.argv[1:] if argv is None else argv)])
-    result: int = args.handler(args)
-    return result
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    truth.set_defaults(handler=_cmd_ground_truth)
