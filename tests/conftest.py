@@ -8,6 +8,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
@@ -30,3 +32,11 @@ os.environ.pop("CTWATCH_WAREHOUSE", None)
 _CONFIG = _AIRFLOW_HOME / "ctwatch.toml"
 shutil.copyfile(REPO_ROOT / "include" / "ctwatch" / "evaluate" / "incidents.toml", _CONFIG)
 os.environ["CTWATCH_CONFIG"] = str(_CONFIG)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """A migrated Airflow metadata DB in the tests' temporary AIRFLOW_HOME."""
+    from airflow.utils.db import initdb
+
+    initdb()

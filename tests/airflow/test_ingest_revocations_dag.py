@@ -207,3 +207,64 @@ def test_ingest_crtsh_stores_the_certificates_crtsh_knows_as_of_the_run(
         (1651234, None, ["ca-revocation-delay"], CRTSH_RUN),
         (1651234, "Example Trust", ["ca-revocation-delay"], CRTSH_RUN + timedelta(days=1)),
     ]
+
+
+# A run whose interval (08:00-12:00) holds no 00:00 UTC, then one four hours later.
+FIRST_RUN = datetime(2020, 7, 20, 12, tzinfo=UTC)
+NEXT_RUN = datetime(2020, 7, 20, 16, tzinfo=UTC)
+DOWN = "http://127.0.0.1:9/onecrl"  # the discard port: nothing listens, the connection is refused
+
+
+def _states(run: Any) -> dict[str, str]:
+    return {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+
+
+def test_the_first_run_fetches_the_daily_lists_and_a_down_source_fails_only_its_task(
+    airflow_db: None, warehouse_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CTWATCH_SOURCES_ONECRL_URL", DOWN)
+    monkeypatch.setenv("CTWATCH_SOURCES_CRLSET_ENABLED", "false")
+    dag = _dag("ingest_revocations")
+    for task in dag.tasks:
+        task.retries = 0  # the next scheduled run is the retry here; dag.test() would wait minutes
+    first = dag.test(logical_date=FIRST_RUN)
+    assert first.state == "failed"
+    assert _states(first) == {
+        "daily_ccadb": "success",
+        "daily_mozilla_revoked": "success",
+        "daily_onecrl": "failed",  # the source that is down, and only it
+        "daily_crlset": "skipped",  # disabled in the configuration
+        "crl_plan": "success",
+        "crl_fetch": "success",
+        "crl_archive": "success",
+        "ocsp_for_open_findings": "success",
+        "disagreements": "success",
+        "every_source_answered": "upstream_failed",  # so the run is failed, not green
+    }
+    # the lists were fetched although the interval holds no midnight: the warehouse had none
+    snapshots = _rows(
+        warehouse_file, "SELECT source, observed_at FROM revocation_snapshots WHERE source <> 'ocsp'"
+    )
+    assert sorted(snapshots) == [("ccadb", FIRST_RUN), ("mozilla_revoked", FIRST_RUN)]
+    health = {
+        (source, ok): failure
+        for source, ok, failure in _rows(
+            warehouse_file,
+            "SELECT source, ok, failure FROM source_checks WHERE source IN ('ccadb', 'onecrl')",
+        )
+    }
+    assert set(health) == {("ccadb", True), ("onecrl", False)}
+    assert DOWN in health[("onecrl", False)]
+    view = _rows(
+        warehouse_file, "SELECT last_success_at, last_failure_at FROM source_health WHERE source = 'onecrl'"
+    )
+    assert view == [(None, FIRST_RUN)]
+
+    # four hours later: CCADB's snapshot is less than a day old, OneCRL is tried again
+    second = dag.test(logical_date=NEXT_RUN)
+    assert _states(second)["daily_ccadb"] == "success"
+    assert _rows(warehouse_file, "SELECT count(*) FROM revocation_snapshots WHERE source = 'ccadb'") == [(1,)]
+    attempts = _rows(
+        warehouse_file, "SELECT checked_at FROM source_checks WHERE source = 'onecrl' ORDER BY 1"
+    )
+    assert attempts == [(FIRST_RUN,), (NEXT_RUN,)]

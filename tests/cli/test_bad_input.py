@@ -3,6 +3,7 @@ where, never a traceback; run as a user runs it, the installed `.venv/bin/ctwatc
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ def place(tmp_path: Path) -> Path:
     (tmp_path / "garbage.pem").write_bytes(b"\x00not a certificate\xff" * 20)
     (tmp_path / "garbage.csv").write_bytes(b"\xff\xfe\x00 definitely not csv \x00" * 10)
     (tmp_path / "scenario.toml").write_text("this is = = not toml\n")
+    (tmp_path / "no-log-list.toml").write_text('data_dir = "data"\n[ct]\nlog_list = "missing-list.json"\n')
     (tmp_path / "empty").mkdir()
     return tmp_path
 
@@ -64,6 +66,7 @@ def _refused(result: subprocess.CompletedProcess[str], command: str, *words: str
 NO_WAREHOUSE = [
     (("explain", UNKNOWN), "explain", "no warehouse at", "data/warehouse.duckdb"),
     (("report", "--as-of", "2021-01-01", "--out", "out"), "report", "no warehouse at"),
+    (("evaluate-compliance",), "evaluate-compliance", "no warehouse at", "data/warehouse.duckdb"),
 ]
 BAD_FILES = [
     (("lint", "missing.pem"), "lint", "no such file or folder: missing.pem"),
@@ -76,6 +79,7 @@ BAD_FILES = [
     (("crtsh", "import-csv", "missing.csv", "--queried-at", QUERIED), "crtsh import-csv", "missing.csv"),
     (("crtsh", "import-csv", "garbage.csv", "--queried-at", QUERIED), "crtsh import-csv", "garbage.csv"),
     (("crtsh", "import-csv", "garbage.csv", "--queried-at", "soon"), "crtsh import-csv", "--queried-at"),
+    (("crtsh", "sql", "garbage.csv"), "", "unrecognized arguments: garbage.csv"),
     (("crl", "inspect", "missing.crl"), "crl inspect", "no such file: missing.crl"),
     (("crl", "inspect", "garbage.pem"), "crl inspect", "garbage.pem"),
     (("explain", "not-a-hash"), "explain", "'not-a-hash' is not a SHA-256"),
@@ -83,6 +87,10 @@ BAD_FILES = [
      "record-key-destruction", "'xyz' is not a SHA-256"),
     (("record-problem-report", "m1", "--ca-owner", "O", "--sent-at", "2024-01-11T08:00:00Z",
       "--recipient", "r", "--der-sha256", "12"), "record-problem-report", "'12' is not a SHA-256"),
+    (("evaluate-compliance", "--as-of", "someday"), "evaluate-compliance", "--as-of", "someday"),
+    (("ct", "ingest", "--backfill-from", "2020-07-01"), "ct ingest", "--backfill-to go together"),
+    (("ct", "ingest", "--config", "no-log-list.toml"), "ct ingest", "missing-list.json"),
+    (("ct", "extend-back", UNKNOWN, "--to-index", "-1"), "ct extend-back", "--to-index must be 0 or more"),
     (("config", "check", "--config", "missing.toml"), "config check", "missing.toml", "cannot read"),
     (("config", "check", "--config", "garbage.pem"), "config check", "garbage.pem", "not a TOML file"),
     (("sim", "generate", "--scenario", "missing.toml"), "sim generate", "missing.toml"),
@@ -129,17 +137,18 @@ def test_a_report_without_an_evaluation_is_said_so(place: Path) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("argv", "command"),
-    [
-        (("migrate",), "migrate"),
-        (("import", str(CERT)), "import"),
-        (("evaluate-rules",), "evaluate-rules"),
-        (("explain", UNKNOWN), "explain"),
-        (("record-key-destruction", UNKNOWN, "--destroyed-at", "2021-03-31", "--auditor", "A", "--link", "L"),
-         "record-key-destruction"),
-    ],
-)  # fmt: skip
+LOCKED = [
+    (("migrate",), "migrate"),
+    (("import", str(CERT)), "import"),
+    (("evaluate-rules",), "evaluate-rules"),
+    (("evaluate-compliance",), "evaluate-compliance"),
+    (("explain", UNKNOWN), "explain"),
+    (("record-key-destruction", UNKNOWN, "--destroyed-at", "2021-03-31", "--auditor", "A", "--link", "L"),
+     "record-key-destruction"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "command"), LOCKED)
 def test_a_locked_warehouse_is_said_so(locked: Path, argv: tuple[str, ...], command: str) -> None:
     _refused(_run(locked.parents[1], *argv), command, f"warehouse {locked} is locked", "PID")
 
@@ -160,3 +169,23 @@ def test_the_command_runs_from_anywhere_without_pythonpath(tmp_path: Path) -> No
     )  # fmt: skip
     assert module.returncode == 0
     assert "config check" in module.stdout or "config" in module.stdout
+
+
+def test_every_subcommand_is_given_bad_input() -> None:
+    from ctwatch.cli import build_parser
+
+    def leaves(parser: argparse.ArgumentParser, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+        actions = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not actions:
+            yield prefix
+        for action in actions:
+            for name, sub in action.choices.items():
+                yield from leaves(sub, (*prefix, name))
+
+    tried = [argv for argv, *_ in NO_WAREHOUSE + BAD_FILES + LOCKED]
+    untried = [
+        " ".join(leaf)
+        for leaf in leaves(build_parser(), ())
+        if not any(t[: len(leaf)] == leaf for t in tried)
+    ]
+    assert untried == []

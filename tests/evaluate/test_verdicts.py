@@ -679,9 +679,12 @@ def test_same_as_of_twice_changes_nothing(one: World, config: EvaluationConfig) 
 def test_out_of_store_findings_are_not_incidents_of_a_root_store_declaration(
     world: World, config: EvaluationConfig
 ) -> None:
-    world.add_cert(B, spki=KEY_B, serial=9)  # no CCADB record, issuer not listed either
+    world.add_cert(B, spki=KEY_B, serial=9)  # no CCADB snapshot at all
     assessment = evaluate.evaluate(world.con, utc(2020, 7, 10), config=config, now=NOW)
-    assert (assessment.incidents, assessment.out_of_scope) == ((), 1)
+    assert assessment.incidents == ()
+    assert [(o.der_sha256, o.rule_id) for o in assessment.out_of_scope] == [(B, RULE)]
+    assert "no root store includes its chain" in assessment.out_of_scope[0].why
+    assert "no CCADB snapshot by the as-of" in assessment.out_of_scope[0].why
 
 
 def test_a_root_with_a_finding_is_an_action_item(world: World, config: EvaluationConfig) -> None:

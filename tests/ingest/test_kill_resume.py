@@ -23,20 +23,20 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KILLS = 5
 
 
-def _command(warehouse_file: Path, log_list: Path, run_dir: Path, watched: list[str]) -> list[str]:
-    command = [
-        sys.executable, "-m", "ctwatch.ingest",
-        "--warehouse", str(warehouse_file),
-        "--log-list", str(log_list),
-        "--run-dir", str(run_dir),
-        "--start", "origin",
-        "--min-range-entries", "100",  # ~60 ranges: many transactions to interrupt
-        "--requests-per-second", "inf",
-        "--quiet",
+def _command(warehouse_file: Path, log_list: Path, config: Path, watched: list[str]) -> list[str]:
+    config.write_text(
+        "[ct]\n"
+        f"log_list = {json.dumps(str(log_list))}\n"
+        'new_logs_start = "origin"\n'
+        "min_range_entries = 100\n"  # ~60 ranges: many transactions to interrupt
+        "requests_per_second = inf\n"
+        f"watched_spki_sha256 = {json.dumps(watched)}\n",
+        encoding="utf-8",
+    )
+    return [
+        sys.executable, "-m", "ctwatch", "--config", str(config),
+        "ct", "ingest", "--warehouse", str(warehouse_file),
     ]  # fmt: skip
-    for spki in watched:
-        command += ["--watch-spki", spki]
-    return command
 
 
 def _covered_entries(warehouse_file: Path) -> int:
@@ -57,7 +57,9 @@ def test_killed_runs_resume_without_gap_or_duplicate(
     world = sim.world
     warehouse_file = tmp_path / "w.duckdb"
     # Every issuer watched: every entry must end up as exactly one leaf row.
-    command = _command(warehouse_file, log_list, tmp_path / "run", sorted(set(ca_spki(world).values())))
+    command = _command(
+        warehouse_file, log_list, tmp_path / "ctwatch.toml", sorted(set(ca_spki(world).values()))
+    )
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "include"), str(REPO_ROOT / "plugins")]),

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ctwatch.cli import certificates, compliance, crl, settings, sim, sources
+from ctwatch.cli import certificates, compliance, crl, ct, settings, sim, sources
 from ctwatch.cli.errors import BAD_INPUT_ERRORS, problems_of
 from ctwatch.warehouse import connection
 
@@ -37,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     settings.add_config_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (certificates, sources, crl, compliance, settings, sim):
+    for module in (certificates, sources, crl, compliance, settings, ct, sim):
         module.add_parsers(commands)
     return parser
 

@@ -1,9 +1,10 @@
-"""`ctwatch explain`, `report`, and the staff inputs `record-key-destruction` and
+"""`ctwatch evaluate-compliance`, `explain`, `report`, and the staff inputs `record-key-destruction` and
 `record-problem-report`: the compliance clock's verdicts, and the evidence staff record by hand."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from ctwatch.evaluate.certs import load_certificates
 from ctwatch.evaluate.config import KeyDestruction
 from ctwatch.evaluate.explain import explain
 from ctwatch.evaluate.store import record_key_destruction, record_problem_report
+from ctwatch.evaluate.task import evaluate_compliance
 from ctwatch.report.writer import write_reports
 from ctwatch.timeutil import parse_utc
 
@@ -37,6 +39,15 @@ def _existing_warehouse(args: argparse.Namespace) -> Path:
     return path
 
 
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    declarations = resolved(args).declarations
+    summary = evaluate_compliance(
+        _existing_warehouse(args), args.as_of or datetime.now(UTC), config=declarations
+    )
+    print(json.dumps({**dataclasses.asdict(summary), "as_of": summary.as_of.isoformat()}))
+    return 0
+
+
 def _cmd_explain(args: argparse.Namespace) -> int:
     declarations = resolved(args).declarations
     path = _existing_warehouse(args)
@@ -54,7 +65,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     declarations = resolved(args).declarations
     summary = write_reports(_existing_warehouse(args), args.as_of, args.out, config=declarations)
     if summary.evaluated_as_of is None:
-        raise CommandError(f"no evaluation as of {args.as_of.isoformat()} or earlier in the warehouse")
+        raise CommandError(
+            f"no evaluation as of {args.as_of.isoformat()} or earlier in the warehouse: run the "
+            "evaluate_compliance DAG or `ctwatch evaluate-compliance` first"
+        )
     print(
         json.dumps(
             {
@@ -107,6 +121,15 @@ def _cmd_problem_report(args: argparse.Namespace) -> int:
 
 
 def add_parsers(subparsers: Any) -> None:
+    ev = add_warehouse_option(
+        subparsers.add_parser(
+            "evaluate-compliance",
+            help="evaluate the compliance clock, store incidents and verdicts (as evaluate_compliance does)",
+        )
+    )
+    ev.add_argument("--as-of", type=parse_utc, default=None, help="evaluation time (UTC; default: now)")
+    ev.set_defaults(handler=_cmd_evaluate)
+
     ex = add_warehouse_option(
         subparsers.add_parser("explain", help="print the evidence chain behind a certificate's verdict")
     )

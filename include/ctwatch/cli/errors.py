@@ -5,10 +5,11 @@ from __future__ import annotations
 import duckdb
 
 from ctwatch.evaluate.config import ConfigError
+from ctwatch.ingest.discover import LogListUnreadable
 from ctwatch.warehouse import WarehouseError
 
 # Exceptions that mean "the input is bad", not "ctwatch is broken".
-BAD_INPUT_ERRORS = (ValueError, OSError, WarehouseError, duckdb.Error)
+BAD_INPUT_ERRORS = (ValueError, OSError, WarehouseError, duckdb.Error, LogListUnreadable)
 
 
 class CommandError(ValueError):

@@ -1,17 +1,15 @@
-"""`ctwatch config check` and `ctwatch ct extend-back`, and how every command finds ctwatch.toml
+"""`ctwatch config check`, and how every command finds ctwatch.toml
 and the warehouse: `--config`, else `$CTWATCH_CONFIG`, else ./ctwatch.toml; `--warehouse`, else the
 configuration's."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
 from ctwatch.config import Settings, load_settings
 from ctwatch.config.check import render
-from ctwatch.ingest.follow import extend_back
 
 
 def add_config_option(parser: argparse.ArgumentParser, *, suppress: bool = False) -> None:
@@ -41,12 +39,6 @@ def _cmd_config_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_extend_back(args: argparse.Namespace) -> int:
-    old_start, new_start = extend_back(warehouse_of(args), args.log_id, args.to_index)
-    print(json.dumps({"log_id": args.log_id.lower(), "followed_from": old_start, "now_from": new_start}))
-    return 0
-
-
 def add_parsers(commands: Any) -> None:
     config = commands.add_parser("config", help="the configuration file, ctwatch.toml")
     config_commands = config.add_subparsers(dest="config_command", required=True, metavar="COMMAND")
@@ -55,14 +47,3 @@ def add_parsers(commands: Any) -> None:
     )
     add_config_option(check, suppress=True)
     check.set_defaults(handler=_cmd_config_check)
-
-    ct = commands.add_parser("ct", help="CT logs ctwatch follows")
-    ct_commands = ct.add_subparsers(dest="ct_command", required=True, metavar="COMMAND")
-    back = add_warehouse_option(
-        ct_commands.add_parser(
-            "extend-back", help="follow a log from an earlier index: the next runs ingest the older entries"
-        )
-    )
-    back.add_argument("log_id", help="the log's LogID in hex (as `config check` and the task logs show it)")
-    back.add_argument("--to-index", type=int, default=0, help="the new first index (default: 0, the origin)")
-    back.set_defaults(handler=_cmd_extend_back)

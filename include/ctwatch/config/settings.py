@@ -135,7 +135,7 @@ def load_settings(file: Path | None = None, environ: Mapping[str, str] | None = 
             raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror or exc}") from None
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"{path}: not a TOML file: {exc}") from None
-    return _resolve_document(document, env, found, str(path))
+    return _resolve_document(document, env, found, str(found or path))
 
 
 def settings_from(document: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> Settings:
@@ -159,7 +159,9 @@ def _resolve_document(
     if values["warehouse"] is None:
         values["warehouse"] = str(Path(values["data_dir"]) / "warehouse.duckdb")
         origins["warehouse"] = f"{origins['data_dir']} (<data_dir>/warehouse.duckdb)"
-    for key in ("data_dir", "warehouse"):
+    for key in ("data_dir", "warehouse", "ct.log_list"):
+        if key == "ct.log_list" and values[key].startswith(("https://", "http://")):
+            continue
         # the file's paths count from its folder, a variable's from the working folder
         base = found.parent if found is not None and not origins[key].startswith("$") else Path.cwd()
         values[key] = str((base / values[key]).resolve())

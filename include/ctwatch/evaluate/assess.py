@@ -21,7 +21,15 @@ from ctwatch.evaluate.config import KEY_DESTRUCTION_RULES, DeclaredIncident, Eva
 from ctwatch.evaluate.judgement import judge, unjudged
 from ctwatch.evaluate.key_groups import key_groups
 from ctwatch.evaluate.mentions import certificate_mentions
-from ctwatch.evaluate.model import Assessment, Disagreement, Incident, IncidentStatus, KeyGroupState, Verdict
+from ctwatch.evaluate.model import (
+    Assessment,
+    Disagreement,
+    Incident,
+    IncidentStatus,
+    KeyGroupState,
+    OutOfScope,
+    Verdict,
+)
 from ctwatch.evaluate.scope import NO_CCADB_OWNER, Ccadb, Scope
 from ctwatch.evaluate.verdict import Basis, Status, format_delay
 from ctwatch.policy import RevocationReason, WindowAnswer, WindowKind, revocation_window
@@ -95,16 +103,16 @@ def _rule_citation(rule_id: str) -> str:
 
 def _subjects(
     con: duckdb.DuckDBPyConnection, config: EvaluationConfig, ccadb: Ccadb, as_of: datetime
-) -> tuple[list[_Subject], dict[str, CertInfo], int]:
-    """The findings and declared certificates in scope, with their certificates; and how many
-    findings are out of every root store and declaration."""
+) -> tuple[list[_Subject], dict[str, CertInfo], list[OutOfScope]]:
+    """The findings and declared certificates in scope, with their certificates; and those out of
+    every root store and declaration, with why."""
     declared_rules = sorted({d.rule_id for d in config.incidents if d.rule_id})
     finding_rows = _rows(con, "findings", {"declared_rules": declared_rules})
     listed = {sha: d for d in config.incidents for sha in d.certificates}
     certs = load_certificates(con, der_sha256=[r["der_sha256"] for r in finding_rows] + list(listed))
     ccadb.prefetch_issuers(certs)
     subjects: list[_Subject] = []
-    out_of_scope = 0
+    out_of_scope: list[OutOfScope] = []
     named: set[tuple[str, str]] = set()
     pairs = [(r["der_sha256"], r["rule_id"], utc_or_none(r["first_found_as_of"])) for r in finding_rows]
     pairs += [(sha, d.rule_id or f"declared:{d.incident_key}", None) for sha, d in listed.items()]
@@ -118,12 +126,17 @@ def _subjects(
         ccadb_owner = None if scope.ca_owner == NO_CCADB_OWNER else scope.ca_owner
         declared = next((d for d in naming if d.owns(ccadb_owner)), None)
         if declared is None and der in listed and rule_id == f"declared:{listed[der].incident_key}":
-            out_of_scope += 1  # listed, but CCADB names another owner than the declared one
+            why = f"incident {listed[der].incident_key} declares CA owner {listed[der].ca_owner!r}"
+            out_of_scope.append(
+                OutOfScope(der, rule_id, f"{why}, CCADB names {scope.ca_owner!r} ({scope.basis})")
+            )
             continue
         scope = _with_declared_owner(declared, scope)
         trust_any = declared is not None and declared.trust_scope == TrustScope.ANY
         if not scope.stores and not trust_any:
-            out_of_scope += 1
+            why = f"no root store includes its chain ({scope.basis})"
+            why += ' and no incident with trust_scope = "any" names it'
+            out_of_scope.append(OutOfScope(der, rule_id, why))
             continue
         found_by_then = first_found if first_found is not None and first_found <= as_of else None
         subjects.append(_Subject(der, rule_id, found_by_then, declared, scope))
@@ -187,7 +200,7 @@ def assess(con: duckdb.DuckDBPyConnection, as_of: datetime, config: EvaluationCo
         verdicts=tuple(verdicts),
         key_groups=tuple(groups),
         disagreements=tuple(disagreements),
-        out_of_scope=out_of_scope,
+        out_of_scope=tuple(out_of_scope),
         config_sha256=config.sha256,
     )
 

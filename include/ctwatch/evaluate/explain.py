@@ -49,8 +49,11 @@ def explain(
     lines = [f"certificate {der_sha256}", f"as of {_t(assessment.as_of)}", "", *_ct_lines(con, der_sha256)]
     mine = [v for v in assessment.verdicts if v.der_sha256 == der_sha256]
     incidents = {i.incident_id: i for i in assessment.incidents}
-    if not mine:
-        lines += ["", "no incident covers this certificate as of this date"]
+    excluded = [o for o in assessment.out_of_scope if o.der_sha256 == der_sha256]
+    for out in excluded:
+        lines += ["", f"rule {out.rule_id} flags it, but no incident covers it: {out.why}"]
+    if not mine and not excluded:
+        lines += ["", "no rule flags it and no declared incident names it as of this date"]
     for verdict in mine:
         incident = incidents[verdict.incident_id]
         delay = ""

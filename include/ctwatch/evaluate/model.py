@@ -115,11 +115,20 @@ class Disagreement:
 
 
 @dataclass(frozen=True, slots=True)
+class OutOfScope:
+    """A flagged or declared certificate no incident covers, and why."""
+
+    der_sha256: str
+    rule_id: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     as_of: datetime
     incidents: tuple[Incident, ...]
     verdicts: tuple[Verdict, ...]
     key_groups: tuple[KeyGroupStatus, ...]
     disagreements: tuple[Disagreement, ...]
-    out_of_scope: int
+    out_of_scope: tuple[OutOfScope, ...]
     config_sha256: str

@@ -121,7 +121,7 @@ def save(con: duckdb.DuckDBPyConnection, assessment: Assessment, events: list[Al
                 "config_sha256": assessment.config_sha256,
                 "incidents": len(assessment.incidents),
                 "verdicts": len(assessment.verdicts),
-                "out_of_scope": assessment.out_of_scope,
+                "out_of_scope": len(assessment.out_of_scope),
             },
         )
         return alerts.enqueue(con, events)

@@ -38,11 +38,11 @@ def evaluate_compliance(
         con.close()
     log.info(
         "compliance as of %s: %d incidents, %d verdicts, %d findings out of scope",
-        as_of.isoformat(), len(assessment.incidents), len(assessment.verdicts), assessment.out_of_scope,
+        as_of.isoformat(), len(assessment.incidents), len(assessment.verdicts), len(assessment.out_of_scope),
     )  # fmt: skip
     return EvaluateComplianceSummary(
         as_of=assessment.as_of,
         incidents=len(assessment.incidents),
         verdicts=len(assessment.verdicts),
-        out_of_scope=assessment.out_of_scope,
+        out_of_scope=len(assessment.out_of_scope),
     )

@@ -4,7 +4,7 @@ discover (`discover`: log list, verified tree heads, a backfill window by timest
 plan (`plan`: follow starts, coverage gaps cut into ranges) -> fetch and verify ranges, reduced to
 what compliance keeps, staged to files (`fetch`) -> load rows and coverage in one transaction, then
 the rules over new CA certificates (`load`). One function per Airflow task of `ingest_ct_logs`;
-`run.ingest_once` runs them all in one process, as `python -m ctwatch.ingest` does.
+`run.ingest_once` runs them all in one process, as `ctwatch ct ingest` does.
 
 `certificate_files` imports certificates from PEM/DER files instead (the `import` command).
 

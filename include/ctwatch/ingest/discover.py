@@ -31,6 +31,10 @@ def _read_log_list(source: str) -> bytes:
     return Path(source).read_bytes()
 
 
+class LogListUnreadable(Exception):
+    """The configured log list cannot be fetched, read or parsed: no log can be followed."""
+
+
 def discover_logs(config: IngestConfig, run_dir: Path) -> Path:
     """Read the log list and each log's verified head (and, for a backfill, the window's index range
     by timestamp bisection); write them to `run_dir`. A log that fails is left out, its failure
@@ -38,7 +42,7 @@ def discover_logs(config: IngestConfig, run_dir: Path) -> Path:
     try:
         log_list = parse_log_list(_read_log_list(config.log_list))
     except (OSError, requests.RequestException, FetchError, LogListError) as exc:
-        raise RuntimeError(f"cannot read the log list {config.log_list}: {exc}") from exc
+        raise LogListUnreadable(f"cannot read the log list {config.log_list}: {exc}") from exc
     for problem in log_list.problems:
         log.warning("log list %s: %s", config.log_list, problem)
     wanted = {value.lower() for value in config.log_ids}

@@ -15,7 +15,7 @@ import hashlib
 import logging
 import shutil
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -54,11 +54,17 @@ class LoadSummary:
 
 
 def load_ranges(
-    warehouse_file: Path, staged_paths: Iterable[Path], *, as_of: datetime, run_dir: Path | None = None
+    warehouse_file: Path,
+    staged_paths: Iterable[Path],
+    *,
+    as_of: datetime,
+    run_dir: Path | None = None,
+    logs_advanced: Collection[str] = (),
 ) -> LoadSummary:
     """The load step: staged ranges loaded (rows and coverage per transaction), then the staged files
     deleted. With the run's staging folder `run_dir` (the run is over), also store the evidence of
-    the ranges its fetch tasks refused, then delete the whole folder."""
+    the ranges its fetch tasks refused and each log's health (`logs_advanced`: logs an earlier load
+    of the run advanced), then delete the whole folder."""
     paths = [Path(p) for p in staged_paths]
     failures = failure_files(run_dir) if run_dir is not None else []
     plan_file = run_dir / PLAN_FILE if run_dir is not None else None
@@ -71,7 +77,7 @@ def load_ranges(
                 summary = load_staged_ranges(con, paths, as_of=as_of, failure_paths=failures)
             if plan is not None:
                 refused = [read_msgpack(path, VerificationFailure) for path in failures]
-                record_log_health(con, plan, summary.logs_advanced, refused)
+                record_log_health(con, plan, {*summary.logs_advanced, *logs_advanced}, refused)
         finally:
             con.close()
         log.info(

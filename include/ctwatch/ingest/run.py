@@ -44,6 +44,7 @@ def ingest_once(
         max_ranges=config.max_ranges,
     )
     failed = entries = leaf_rows = new_certs = findings = 0
+    advanced: set[str] = set()
     cpu_s: dict[str, float] = {}
     for job in jobs:
         try:
@@ -64,7 +65,8 @@ def ingest_once(
         leaf_rows += summary.leaf_rows
         new_certs += summary.new_certificates
         findings += summary.findings
+        advanced |= summary.logs_advanced
         for stage, seconds in [*summary.fetch_cpu_s.items(), ("load", summary.cpu_s)]:
             cpu_s[stage] = cpu_s.get(stage, 0.0) + seconds
-    load_ranges(warehouse_file, [], as_of=as_of, run_dir=run_dir)
+    load_ranges(warehouse_file, [], as_of=as_of, run_dir=run_dir, logs_advanced=advanced)
     return IngestSummary(len(jobs), failed, entries, leaf_rows, new_certs, findings, cpu_s)
