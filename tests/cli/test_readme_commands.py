@@ -20,7 +20,7 @@ from ctwatch import warehouse
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.world import World
 from tests.conftest import REPO_ROOT
-from tests.readme import shell_lines
+from tests.readme import clone_like, shell_lines, simulator_serving
 
 pytestmark = [pytest.mark.integration]
 CRLS = Path("tests/fixtures/real/crls/real")
@@ -46,11 +46,9 @@ def commands() -> dict[str, str]:
 
 @pytest.fixture
 def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in (".venv", "include", "tests"):
-        (tmp_path / name).symlink_to(REPO_ROOT / name)
     monkeypatch.delenv("CTWATCH_CONFIG")  # ./ctwatch.toml, as for a user
     monkeypatch.delenv("CTWATCH_DATA_DIR")
-    return tmp_path
+    return clone_like(tmp_path, ".venv", "include", "tests")
 
 
 def _run(line: str, folder: Path, fill: dict[str, str], **env: str) -> str:
@@ -70,15 +68,8 @@ def _run(line: str, folder: Path, fill: dict[str, str], **env: str) -> str:
 
 @pytest.fixture
 def simulator(commands: dict[str, str], folder: Path) -> Iterator[dict[str, Any]]:
-    process = subprocess.Popen(
-        shlex.split(commands.pop("sim serve")), cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with simulator_serving(commands.pop("sim serve"), folder) as printed:
+        yield printed
 
 
 def _flagged_cas() -> set[str]:

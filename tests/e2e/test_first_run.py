@@ -5,8 +5,6 @@ midnight), which `ctwatch explain` explains."""
 
 from __future__ import annotations
 
-import json
-import shlex
 import subprocess
 import time
 from collections.abc import Iterator
@@ -18,7 +16,7 @@ import pytest
 
 from ctwatch import warehouse
 from tests.conftest import REPO_ROOT
-from tests.readme import shell_lines
+from tests.readme import clone_like, shell_lines, simulator_serving
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # A present-day run at noon: its 4-hour revocation interval holds no midnight.
@@ -29,9 +27,7 @@ DAGS = ("ingest_ct_logs", "ingest_revocations", "evaluate_rules", "evaluate_comp
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """Where a user stands: the README's relative paths (.venv, include) resolve as in a clone."""
-    for name in (".venv", "include"):
-        (tmp_path / name).symlink_to(REPO_ROOT / name)
-    return tmp_path
+    return clone_like(tmp_path, ".venv", "include")
 
 
 @pytest.fixture
@@ -39,15 +35,8 @@ def simulator(folder: Path) -> Iterator[dict[str, Any]]:
     serve, check = shell_lines("Point ctwatch at your world")
     assert serve.endswith(" &")
     assert check == ".venv/bin/ctwatch config check"
-    process = subprocess.Popen(
-        shlex.split(serve.removesuffix(" &")), cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        assert process.stdout is not None
-        yield json.loads(process.stdout.readline())
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with simulator_serving(serve, folder) as printed:
+        yield printed
 
 
 def _dag(name: str) -> Any:

@@ -1,4 +1,4 @@
-"""`python -m ctwatch ccadb import-archive`, `crtsh import-csv` and `crtsh sql` through the CLI's main."""
+"""`ctwatch ccadb import-archive`, `crtsh import-csv` and `crtsh sql` through the CLI's main."""
 
 from __future__ import annotations
 

@@ -314,7 +314,7 @@ def _evidence(inputs: ReportInputs) -> list[str]:
     lines += [
         "",
         f"Per certificate (evidence, bounds): {markdown_literal(inputs.certificate_list_file)}; "
-        "the evidence chain of one verdict: `python -m ctwatch explain <certificate SHA-256> --as-of "
+        "the evidence chain of one verdict: `ctwatch explain <certificate SHA-256> --as-of "
         f"{inputs.evaluated_as_of:%Y-%m-%dT%H:%M:%SZ}`.",
     ]
     return lines

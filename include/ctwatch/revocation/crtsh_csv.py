@@ -1,4 +1,4 @@
-"""The CSV output of the query `python -m ctwatch crtsh sql` prints, run on crt.sh's public
+"""The CSV output of the query `ctwatch crtsh sql` prints, run on crt.sh's public
 PostgreSQL: its rows become a crt.sh snapshot, its crt.sh IDs are recorded."""
 
 from __future__ import annotations
