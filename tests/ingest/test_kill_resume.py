@@ -39,6 +39,14 @@ def _command(warehouse_file: Path, log_list: Path, config: Path, watched: list[s
     ]  # fmt: skip
 
 
+def _wait_until_planned(process: subprocess.Popen[str]) -> None:
+    """Read the run's progress log (stderr) until it has planned its ranges."""
+    assert process.stderr is not None
+    for line in process.stderr:
+        if "planned" in line:
+            return
+
+
 def _covered_entries(warehouse_file: Path) -> int:
     if not warehouse_file.exists():
         return 0
@@ -67,8 +75,17 @@ def test_killed_runs_resume_without_gap_or_duplicate(
     rng = random.Random(4)  # reproducible kill points
     delays = []
     for _ in range(KILLS):
-        delay_s = rng.uniform(0.8, 3.0)
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        delay_s = rng.uniform(0.0, 2.0)
+        process = subprocess.Popen(
+            [*command[:3], "-v", *command[3:]],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        _wait_until_planned(
+            process
+        )  # then a random moment of fetching and loading, whatever the start-up took
         time.sleep(delay_s)
         process.send_signal(signal.SIGKILL)
         process.communicate()

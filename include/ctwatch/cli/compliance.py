@@ -19,7 +19,6 @@ from ctwatch.evaluate.config import KeyDestruction
 from ctwatch.evaluate.explain import explain
 from ctwatch.evaluate.store import record_key_destruction, record_problem_report
 from ctwatch.evaluate.task import evaluate_compliance
-from ctwatch.report.writer import write_reports
 from ctwatch.timeutil import parse_utc
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -62,6 +61,9 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    # matplotlib takes half a second to import: only this command pays for it
+    from ctwatch.report.writer import write_reports  # noqa: PLC0415
+
     declarations = resolved(args).declarations
     summary = write_reports(_existing_warehouse(args), args.as_of, args.out, config=declarations)
     if summary.evaluated_as_of is None:
