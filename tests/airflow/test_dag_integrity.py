@@ -26,6 +26,15 @@ def test_every_dag_has_tags_and_every_task_retries(dagbag) -> None:  # type: ign
             assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
 
 
+def test_every_dag_has_runs_for_any_ct_history_but_no_catchup(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    ct_began = datetime(2013, 3, 1, tzinfo=UTC)  # RFC 6962's first logs
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.start_date <= ct_began, f"{dag_id} starts {dag.start_date}: no runs for older periods"
+        assert dag.catchup is False, dag_id
+
+
 def test_warehouse_tasks_use_the_one_slot_pool(dagbag) -> None:  # type: ignore[no-untyped-def]
     from ctwatch_airflow.defaults import WAREHOUSE_POOL
 

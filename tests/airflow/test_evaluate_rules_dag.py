@@ -26,8 +26,12 @@ def _findings(warehouse_file: Path) -> dict[tuple[str, str], datetime]:
     return {(sha, rule): as_of.replace(tzinfo=UTC) for sha, rule, as_of in rows}
 
 
+# a live run, and a run of a past incident's period (`airflow dags test evaluate_rules 2021-05-01`)
+@pytest.mark.parametrize(
+    "logical_date", [datetime(2026, 11, 27, 12, tzinfo=UTC), datetime(2021, 5, 1, tzinfo=UTC)]
+)
 def test_evaluate_rules_dag_records_findings_as_of_the_interval_end(
-    airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    airflow_db: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, logical_date: datetime
 ) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
@@ -37,9 +41,9 @@ def test_evaluate_rules_dag_records_findings_as_of_the_interval_end(
     assert imported.certificates == 50
 
     dag = DagBag(dag_folder=str(REPO_ROOT / "dags" / "evaluate_rules.py")).dags["evaluate_rules"]
-    logical_date = datetime(2026, 11, 27, 12, tzinfo=UTC)
     run = dag.test(logical_date=logical_date)
     assert run.state == "success"
+    assert [ti.state for ti in run.get_task_instances()] == ["success"]  # a run with tasks
 
     findings = _findings(warehouse_file)
     positives = {p.name.split("_")[0] for p in (CA_CERTS / "ocsp_eku_positive").glob("*.pem")}
