@@ -28,6 +28,7 @@ from types import FrameType
 
 from ctwatch.config import CONFIG_ENV, ConfigError, load_settings
 from ctwatch.warehouse import connect
+from ctwatch_airflow.cluster import WORKER_NAME_ENV, Cluster, ClusterConfigError, cluster_from
 from ctwatch_airflow.defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_DESCRIPTION, WAREHOUSE_POOL_SLOTS
 from ctwatch_airflow.settings import PROJECT_ROOT
 
@@ -53,6 +54,7 @@ class Layout:
     host: str
     port: int
     config_file: Path | None = None  # the ctwatch.toml every component reads (None: defaults)
+    cluster: Cluster | None = None  # CeleryExecutor workers (None: LocalExecutor)
 
     @property
     def base_url(self) -> str:
@@ -100,6 +102,8 @@ def airflow_environment(layout: Layout, base: Mapping[str, str]) -> dict[str, st
     if base.get("PYTHONPATH"):
         python_path.append(base["PYTHONPATH"])
     jwt_secret = _persistent_secret(layout.airflow_home / "jwt_secret")
+    metadata_url = metadata_db_url(layout, base)
+    cluster = layout.cluster
     return {
         **base,
         "PYTHONPATH": os.pathsep.join(python_path),
@@ -111,7 +115,7 @@ def airflow_environment(layout: Layout, base: Mapping[str, str]) -> dict[str, st
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(layout.passwords_file),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db_url(layout, base),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
         "AIRFLOW__API__HOST": layout.host,
         "AIRFLOW__API__PORT": str(layout.port),
         "AIRFLOW__API__BASE_URL": layout.base_url,
@@ -120,6 +124,7 @@ def airflow_environment(layout: Layout, base: Mapping[str, str]) -> dict[str, st
         "CTWATCH_DATA_DIR": str(layout.data),
         "CTWATCH_WAREHOUSE": str(layout.warehouse),
         **({CONFIG_ENV: str(layout.config_file)} if layout.config_file else {}),
+        **(cluster.environment(metadata_url) if cluster else {}),
     }
 
 
@@ -148,7 +153,12 @@ def prepare(layout: Layout, env: Mapping[str, str]) -> None:
 
 def component_argv(layout: Layout) -> dict[str, tuple[str, ...]]:
     """The `airflow` sub-command of each component, by component name."""
-    return {"api-server": ("api-server", "--host", layout.host, "--port", str(layout.port)), **COMPONENTS}
+    workers = layout.cluster.components() if layout.cluster else {}
+    return {
+        "api-server": ("api-server", "--host", layout.host, "--port", str(layout.port)),
+        **COMPONENTS,
+        **workers,
+    }
 
 
 def start_component(layout: Layout, env: Mapping[str, str], name: str) -> subprocess.Popen[bytes]:
@@ -158,7 +168,7 @@ def start_component(layout: Layout, env: Mapping[str, str], name: str) -> subpro
     with (log_dir / f"{name}.log").open("ab") as log:
         process = subprocess.Popen(
             airflow_argv(*component_argv(layout)[name]),
-            env=env,
+            env={**env, WORKER_NAME_ENV: name},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -257,6 +267,11 @@ def configured_layout(port: int) -> Layout | None:
         return None
     for name in resolved.unknown_variables:
         print(f"ctwatch: warning: ${name} names no setting (see docs/configuration.md)", file=sys.stderr)
+    try:
+        cluster = cluster_from(os.environ, os.environ.get(METADATA_DB_ENV, "sqlite"))
+    except ClusterConfigError as exc:
+        print(f"ctwatch: {exc}", file=sys.stderr)
+        return None
     return Layout(
         data=resolved.data_dir,
         airflow_home=Path(os.environ.get("CTWATCH_AIRFLOW_HOME", resolved.data_dir / "airflow")).resolve(),
@@ -264,6 +279,7 @@ def configured_layout(port: int) -> Layout | None:
         host="127.0.0.1",
         port=port,
         config_file=resolved.file,
+        cluster=cluster,
     )
 
 
@@ -279,6 +295,9 @@ def main(argv: list[str] | None = None) -> int:
     if layout is None:
         return 2
     print(f"ctwatch: configuration {layout.config_file or 'none (defaults)'}", flush=True)
+    if layout.cluster:
+        workers = ", ".join([*layout.cluster.general_workers, "worker-warehouse"])
+        print(f"ctwatch: CeleryExecutor, broker {layout.cluster.broker_url}, workers {workers}", flush=True)
     return run(layout)
 
 

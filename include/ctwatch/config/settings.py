@@ -34,7 +34,17 @@ DEFAULT_FILE: Final = Path("ctwatch.toml")
 DEFAULT_ORIGIN: Final = "default"
 # Variables that name no setting but are ctwatch's own (the launcher's, the demo's).
 OTHER_VARIABLES: Final = frozenset(
-    {CONFIG_ENV, "CTWATCH_PORT", "CTWATCH_AIRFLOW_DB", "CTWATCH_AIRFLOW_HOME", "CTWATCH_DEMO_DIR"}
+    {
+        CONFIG_ENV,
+        "CTWATCH_PORT",
+        "CTWATCH_AIRFLOW_DB",
+        "CTWATCH_AIRFLOW_HOME",
+        "CTWATCH_DEMO_DIR",
+        "CTWATCH_EXECUTOR",
+        "CTWATCH_WORKERS",
+        "CTWATCH_BROKER_URL",
+        "CTWATCH_WORKER",
+    }
 )
 
 
