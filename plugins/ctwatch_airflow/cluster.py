@@ -58,8 +58,6 @@ class Cluster:
             "AIRFLOW__CELERY__BROKER_URL": self.broker_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": result_backend(metadata_url),
             "AIRFLOW__OPERATORS__DEFAULT_QUEUE": GENERAL_QUEUE,
-            # the workers' control channel stays off the network: no remote control, no gossip
-            "AIRFLOW__CELERY__WORKER_ENABLE_REMOTE_CONTROL": "False",
         }
 
 

@@ -156,7 +156,7 @@ def test_every_airflow_service_runs_the_celery_executor_against_postgres_and_red
         results = urlsplit(env["AIRFLOW__CELERY__RESULT_BACKEND"])
         broker = urlsplit(env["AIRFLOW__CELERY__BROKER_URL"])
         assert metadata.scheme == "postgresql+psycopg2"
-        assert results.scheme == "db+postgresql", "Celery results go to PostgreSQL"
+        assert results.scheme == "db+postgresql+psycopg2", "Celery results go to PostgreSQL, same driver"
         assert broker.scheme == "redis"
         assert (metadata.hostname, results.hostname, broker.hostname) == ("postgres", "postgres", "redis")
         assert metadata.password == results.password == SECRETS["CTWATCH_POSTGRES_PASSWORD"]
@@ -207,6 +207,29 @@ def test_each_component_runs_its_own_command(services: dict[str, dict[str, Any]]
         "worker": ["celery", "worker", "--queues", "default"],
         "worker-warehouse": ["celery", "worker", "--queues", WAREHOUSE_QUEUE, "--concurrency", "1"],
     }
+
+
+def test_the_compose_file_and_make_runs_cluster_mode_agree(services: dict[str, dict[str, Any]]) -> None:
+    """One Airflow configuration for both deployments: what differs is only where things run."""
+    from ctwatch_airflow.cluster import Cluster
+
+    compose_env = services["scheduler"]["environment"]
+    cluster = Cluster(workers=2, broker_url="redis://127.0.0.1:6379/0")
+    cluster_env = cluster.environment(compose_env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+    placed_differently = {"AIRFLOW__CELERY__BROKER_URL", "AIRFLOW__CORE__HOSTNAME_CALLABLE"}
+    for key, value in cluster_env.items():
+        if key not in placed_differently:
+            assert compose_env.get(key) == value, key
+    assert urlsplit(compose_env["AIRFLOW__CELERY__BROKER_URL"]).scheme == urlsplit(cluster.broker_url).scheme
+    workers = cluster.components()
+    for service, worker in (("worker", "worker-1"), ("worker-warehouse", "worker-warehouse")):
+        compose_argv, cluster_argv = _argv(services[service]["command"]), list(workers[worker])
+        assert compose_argv[:2] == cluster_argv[:2] == ["celery", "worker"]
+        assert _option(compose_argv, "--queues", "-q") == _option(cluster_argv, "--queues", "-q"), service
+    warehouse_argv = _argv(services["worker-warehouse"]["command"])
+    assert _option(warehouse_argv, "--concurrency", "-c") == _option(
+        list(workers["worker-warehouse"]), "--concurrency", "-c"
+    )
 
 
 def test_warehouse_tasks_have_one_single_slot_worker_and_fetch_workers_never_take_them(
