@@ -4,7 +4,9 @@
 one instead: the API server on 127.0.0.1, the scheduler and triggerer without their log servers, and
 the DAG processor. Metadata lives in SQLite (or the database `$CTWATCH_AIRFLOW_DB` names, e.g.
 PostgreSQL) and the warehouse in DuckDB, both under the data folder.
-Ctrl-C (or SIGTERM) stops every component: SIGTERM first, SIGKILL after a timeout.
+With `CTWATCH_EXECUTOR=celery` it also starts Celery workers (ctwatch_airflow.cluster) and restarts
+a worker that dies; any other component dying stops everything. Ctrl-C (or SIGTERM) stops every
+component: SIGTERM first, SIGKILL after a timeout.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -216,6 +218,12 @@ def stop_components(processes: Mapping[str, subprocess.Popen[bytes]]) -> None:
     print("ctwatch: stopped", flush=True)
 
 
+def _end_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGKILL what is left of an exited component's process group (its task processes)."""
+    with suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
 class _StopRequested(Exception):
     pass
 
@@ -242,11 +250,18 @@ def run(layout: Layout) -> int:
             f"warehouse: {layout.warehouse}\nPress Ctrl-C to stop.\n",
             flush=True,
         )
+        workers = set(layout.cluster.components()) if layout.cluster else set()
         while True:
-            for name, process in processes.items():
-                if process.poll() is not None:
+            for name, process in list(processes.items()):
+                if process.poll() is None:
+                    continue
+                if name not in workers:
                     print(f"ctwatch: {name} exited with {process.returncode}; stopping", flush=True)
                     return 1
+                # a lost worker's tasks are retried once Airflow sees them without heartbeat
+                print(f"ctwatch: {name} exited with {process.returncode}; restarting it", flush=True)
+                _end_group(process)
+                processes[name] = start_component(layout, env, name)
             time.sleep(2.0)
     except _StopRequested as stop:
         print(f"ctwatch: {stop} received, stopping", flush=True)

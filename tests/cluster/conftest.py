@@ -1,15 +1,20 @@
-"""The machine's PostgreSQL and Redis for the cluster tests: a fresh database and a Redis database
-nobody else uses, both emptied afterwards. Unreachable services skip the tests, except under
-`CI=true`, where they fail: CI must not pass by skipping the cluster."""
+"""The cluster tests' world: the simulator, and the machine's PostgreSQL and Redis (a fresh database
+and a Redis database nobody else uses, both emptied afterwards). Unreachable services skip the
+tests, except under `CI=true`, where they fail: CI must not pass by skipping the cluster."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import NoReturn
 
 import pytest
+
+from ctwatch.sim.scenario import load_scenario
+from ctwatch.sim.server import SimulatorRunning
+from tests.ingest.conftest import SMALL
 
 PG_HOST = "127.0.0.1"
 PG_USER = "postgres"
@@ -66,3 +71,9 @@ def redis_url() -> Iterator[str]:
             database.close()
         return
     _unavailable("every Redis database 1-15 is in use")
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[SimulatorRunning]:
+    with SimulatorRunning(load_scenario(SMALL), cache_dir=tmp_path / "sim-cache", port=0) as running:
+        yield running

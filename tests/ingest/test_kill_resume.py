@@ -15,9 +15,18 @@ from pathlib import Path
 import pytest
 
 from ctwatch import warehouse
+from ctwatch.ingest import discover_logs, fetch_range, load_ranges, plan_ranges
 from ctwatch.sim.server import SimulatorRunning
 from tests.conftest import REPO_ROOT
-from tests.ingest.conftest import ca_spki, earliest_sightings, rows, stored_sightings, truth
+from tests.ingest.conftest import (
+    AS_OF,
+    ca_spki,
+    earliest_sightings,
+    fast_config,
+    rows,
+    stored_sightings,
+    truth,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 KILLS = 5
@@ -134,3 +143,34 @@ def test_killed_runs_resume_without_gap_or_duplicate(
         assert rows(con, "SELECT * FROM certificate_ct_sightings ORDER BY ALL") == sightings
     finally:
         con.close()
+
+
+def test_a_load_retried_after_its_commit_finds_its_files_gone_and_loads_nothing_twice(
+    sim: SimulatorRunning, log_list: Path, tmp_path: Path
+) -> None:
+    """A load killed after its commit (which deletes the staged files and the run's folder) is
+    retried by Airflow with the same file paths."""
+    config = fast_config(log_list)
+    warehouse_file, run_dir = tmp_path / "w.duckdb", tmp_path / "run"
+    discovery = discover_logs(config, run_dir)
+    jobs = plan_ranges(
+        warehouse_file,
+        discovery,
+        new_logs_start=config.new_logs_start,
+        min_range_entries=config.min_range_entries,
+    )
+    positions = ("log_position", "start", "end_exclusive")
+    staged = [fetch_range(Path(str(job["plan_file"])), *(int(job[k]) for k in positions)) for job in jobs]
+    first = load_ranges(warehouse_file, staged, as_of=AS_OF, run_dir=run_dir)
+    assert first.ranges_loaded == len(staged)
+    assert not run_dir.exists()
+
+    retried = load_ranges(warehouse_file, staged, as_of=AS_OF, run_dir=run_dir)
+
+    assert (retried.ranges_loaded, retried.entries) == (0, 0)
+    con = warehouse.connect(warehouse_file, read_only=True)
+    try:
+        leaves = rows(con, "SELECT count(*), count(DISTINCT (log_id, entry_index)) FROM ct_leaves")[0]
+    finally:
+        con.close()
+    assert leaves[0] == leaves[1] == first.leaf_rows

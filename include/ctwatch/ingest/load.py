@@ -66,6 +66,13 @@ def load_ranges(
     the ranges its fetch tasks refused and each log's health (`logs_advanced`: logs an earlier load
     of the run advanced), then delete the whole folder."""
     paths = [Path(p) for p in staged_paths]
+    # A staged file is deleted only once its range is committed: one that is gone was loaded by an
+    # earlier try of this task, killed after its commit (and were it lost otherwise, the range stays
+    # uncovered and the next run's plan fetches it again).
+    gone = [path for path in paths if not path.exists()]
+    if gone:
+        log.info("%d of %d staged ranges already loaded by an earlier try", len(gone), len(paths))
+        paths = [path for path in paths if path.exists()]
     failures = failure_files(run_dir) if run_dir is not None else []
     plan_file = run_dir / PLAN_FILE if run_dir is not None else None
     plan = read_msgpack(plan_file, Plan) if plan_file is not None and plan_file.exists() else None

@@ -1,0 +1,153 @@
+"""A ctwatch Airflow started by a README line in a folder laid out like a clone, driven through its
+REST API: the same replay of triggered runs, and the tables it leaves in the warehouse."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ctwatch import warehouse
+from ctwatch.sim.server import SimulatorRunning
+from ctwatch_airflow.rest_api import Api
+from tests.readme import clone_like, shell_lines
+
+AS_OF = datetime(2020, 8, 1, tzinfo=UTC)
+
+# the order a replay runs them in; each waits for the one before
+REPLAY = ("ingest_ct_logs", "evaluate_rules", "ingest_revocations", "evaluate_compliance")
+# what the runs store, compared row by row (surrogate keys and wall-clock columns left out)
+COMPARED = {
+    "ct_log_coverage": "SELECT log_id, start_index, end_exclusive FROM ct_log_coverage",
+    "ct_leaves": "SELECT log_id, entry_index, entry_timestamp, leaf_hash FROM ct_leaves",
+    "rule_findings": "SELECT der_sha256, rule_id, evaluated_as_of FROM rule_findings",
+    "revocation_snapshots": "SELECT source, observed_at, location, content_sha256 FROM revocation_snapshots",
+    "compliance_verdicts": (
+        "SELECT as_of, der_sha256, incident_id, status, basis, deadline, delay_s, revoked_at_claimed,"
+        " first_observed_revoked_at, basis_text FROM compliance_verdicts"
+    ),
+    "alert_outbox": "SELECT alert_key, transition, occurred_at FROM alert_outbox",
+}
+TIMEOUT_S = 900
+STARTED = re.compile(r"ctwatch: started (\S+) \(pid (\d+)\)")
+LOGIN = re.compile(r"login: admin / (\S+)\)")
+
+
+@dataclass
+class Running:
+    process: subprocess.Popen[str]
+    api: Api
+    components: dict[str, int]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def start(line: str, folder: Path, env: Mapping[str, str]) -> Running:
+    process = subprocess.Popen(
+        ["bash", "-c", line], cwd=folder, env=dict(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    components: dict[str, int] = {}
+    assert process.stdout is not None
+    for output in process.stdout:
+        if started := STARTED.search(output):
+            components[started[1]] = int(started[2])
+        if login := LOGIN.search(output):
+            port = env["CTWATCH_PORT"]
+            return Running(process, Api(f"http://127.0.0.1:{port}", login[1]), components)
+    raise AssertionError(f"`{line}` ended with {process.wait()} before Airflow came up")
+
+
+def stop(running: Running) -> None:
+    os.killpg(running.process.pid, signal.SIGINT)  # Ctrl-C in the terminal
+    running.process.wait(timeout=120)
+
+
+def replay(running: Running) -> float:
+    """Trigger the replay's runs one after the other; the seconds they took, once parsed."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while not set(REPLAY) <= running.api.dags_parsed_since(datetime(2000, 1, 1, tzinfo=UTC)):
+        assert time.monotonic() < deadline, "DAGs not parsed"
+        time.sleep(2)
+    started = time.monotonic()
+    for dag_id in REPLAY:
+        run_id = running.api.trigger(dag_id, AS_OF, {})
+        while (state := running.api.run_state(dag_id, run_id)) not in {"success", "failed"}:
+            assert time.monotonic() < deadline, f"{dag_id} still {state}"
+            time.sleep(2)
+        assert state == "success", dag_id
+    return time.monotonic() - started
+
+
+def tables(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
+    con = warehouse.connect(folder / "data" / "warehouse.duckdb", read_only=True)
+    try:
+        return {name: sorted(con.execute(sql).fetchall(), key=repr) for name, sql in COMPARED.items()}
+    finally:
+        con.close()
+
+
+def folder(base: Path, sim: SimulatorRunning) -> Path:
+    base.mkdir()
+    folder = clone_like(base, "Makefile", ".venv", "include", "plugins", "dags", "requirements.txt",
+                        "requirements-dev.txt", "pyproject.toml")  # fmt: skip
+    (folder / "ctwatch.toml").write_text(sim.config_toml(f"{sim.base_url}/log_list.json"), encoding="utf-8")
+    return folder
+
+
+def environment(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CTWATCH_", "AIRFLOW"))}
+    # only the triggered runs: no scheduled run as of today beside them
+    return {
+        **env,
+        "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+        "CTWATCH_PORT": str(free_port()),
+        **extra,
+    }
+
+
+def cluster_line(postgres_url: str) -> str:
+    """The README's cluster-mode line, with the test's fresh database in place of its own."""
+    (line,) = [
+        line
+        for line in shell_lines("Scaling out: `docker-compose.yaml`")
+        if "CTWATCH_EXECUTOR=celery" in line
+    ]
+    database = postgres_url.rsplit("/", 1)[1]
+    filled = re.sub(r"(postgresql\+psycopg2://[^ ]*/)\w+", rf"\g<1>{database}", line)
+    assert filled != line
+    return filled
+
+
+def placements(postgres_url: str) -> list[tuple[str, str, str, str, str]]:
+    import psycopg2
+
+    with (
+        psycopg2.connect(postgres_url.replace("postgresql+psycopg2", "postgresql")) as con,
+        con.cursor() as cursor,
+    ):
+        cursor.execute(
+            "SELECT dag_id, task_id, pool, queue, hostname FROM task_instance WHERE state = 'success'"
+        )
+        return list(cursor.fetchall())
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True

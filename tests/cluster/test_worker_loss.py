@@ -1,0 +1,111 @@
+"""Workers lost in the middle of a replay on the cluster mode: a general worker killed (its whole
+process group, as a lost machine) while it fetches a CT range, then the warehouse worker killed while
+it loads. The launcher restarts them, Airflow retries the tasks it no longer hears from, and the
+warehouse ends identical to an undisturbed LocalExecutor run: every CT leaf once, coverage
+contiguous, the same observations and verdicts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ctwatch.sim.server import SimulatorRunning
+from tests.cluster.running import (
+    TIMEOUT_S,
+    Running,
+    cluster_line,
+    environment,
+    folder,
+    replay,
+    start,
+    stop,
+    tables,
+)
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# Slow fetches (about 12 s per log) leave time to kill a worker in the middle of one.
+SLOW_FETCH = {"CTWATCH_CT_BATCH_SIZE": "50", "CTWATCH_CT_REQUESTS_PER_SECOND": "5"}
+# Airflow retries a task it has not heard from for 20 s (default 300 s) after the retry delay.
+QUICK_LOSS = {"AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20"}
+
+
+def _running_on(postgres_url: str, dag_id: str, task_id: str) -> str | None:
+    """The worker running the first try of the task right now, if any."""
+    import psycopg2
+
+    with psycopg2.connect(postgres_url.replace("+psycopg2", "")) as con, con.cursor() as cursor:
+        cursor.execute(
+            "SELECT hostname FROM task_instance WHERE dag_id = %s AND task_id = %s AND state = 'running'"
+            " AND try_number = 1 AND hostname LIKE '%%/%%' LIMIT 1",
+            (dag_id, task_id),
+        )
+        row = cursor.fetchone()
+    return None if row is None else str(row[0]).rsplit("/", 1)[1]
+
+
+def _tries(postgres_url: str, dag_id: str, task_id: str) -> list[tuple[int, str]]:
+    import psycopg2
+
+    with psycopg2.connect(postgres_url.replace("+psycopg2", "")) as con, con.cursor() as cursor:
+        cursor.execute(
+            "SELECT try_number, state FROM task_instance WHERE dag_id = %s AND task_id = %s"
+            " ORDER BY map_index",
+            (dag_id, task_id),
+        )
+        return [(int(n), str(s)) for n, s in cursor.fetchall()]
+
+
+def _kill_when_running(cluster: Running, postgres_url: str, dag_id: str, task_id: str) -> str:
+    deadline = time.monotonic() + TIMEOUT_S
+    while (worker := _running_on(postgres_url, dag_id, task_id)) is None:
+        assert time.monotonic() < deadline, f"{dag_id}.{task_id} never ran"
+        time.sleep(0.2)
+    time.sleep(1.0)  # into the task's work, past its start-up
+    os.killpg(cluster.components[worker], signal.SIGKILL)
+    return worker
+
+
+def test_lost_workers_are_restarted_their_tasks_retried_and_nothing_is_lost_or_doubled(
+    sim: SimulatorRunning, tmp_path: Path, postgres_url: str, redis_url: str
+) -> None:
+    local_folder = folder(tmp_path / "local", sim)
+    local = start("make run", local_folder, environment(**SLOW_FETCH))
+    try:
+        replay(local)
+    finally:
+        stop(local)
+    expected = tables(local_folder)
+
+    cluster_folder = folder(tmp_path / "cluster", sim)
+    env = environment(CTWATCH_BROKER_URL=redis_url, **SLOW_FETCH, **QUICK_LOSS)
+    cluster = start(cluster_line(postgres_url), cluster_folder, env)
+    replayed: list[BaseException | float] = []
+
+    def run_replay() -> None:
+        try:
+            replayed.append(replay(cluster))
+        except BaseException as exc:  # reported by the test below
+            replayed.append(exc)
+
+    replaying = threading.Thread(target=run_replay)
+    try:
+        replaying.start()
+        fetcher = _kill_when_running(cluster, postgres_url, "ingest_ct_logs", "fetch")
+        loader = _kill_when_running(cluster, postgres_url, "ingest_ct_logs", "load")
+        replaying.join(timeout=TIMEOUT_S)
+        fetch_tries, load_tries = (_tries(postgres_url, "ingest_ct_logs", t) for t in ("fetch", "load"))
+    finally:
+        stop(cluster)
+    assert fetcher.startswith("worker-")
+    assert loader == "worker-warehouse"
+    assert replayed
+    assert isinstance(replayed[0], float), replayed[0]
+    assert (2, "success") in fetch_tries, fetch_tries  # the killed fetch, retried
+    assert load_tries == [(2, "success")]
+    assert tables(cluster_folder) == expected
+    print(f"replay_with_two_worker_losses_s={replayed[0]:.1f}")
