@@ -11,7 +11,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from ctwatch.ingest import START_AT_ORIGIN, IngestConfig
+from ctwatch.ingest import START_AT_ORIGIN, IngestConfig, discover_logs, fetch_range, plan_ranges
 from ctwatch.sim.scenario import Scenario, load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sim.world import World
@@ -61,6 +61,20 @@ def fast_config(log_list: Path, **overrides: Any) -> IngestConfig:
     }
     values.update(overrides)
     return IngestConfig(**values)
+
+
+def staged_ranges(config: IngestConfig, warehouse_file: Path, run_dir: Path) -> list[Path]:
+    """Every range of the logs discovered, planned and fetched to staged files, not loaded (what
+    the DAG's tasks before `load` do)."""
+    discovery = discover_logs(config, run_dir)
+    jobs = plan_ranges(
+        warehouse_file,
+        discovery,
+        new_logs_start=config.new_logs_start,
+        min_range_entries=config.min_range_entries,
+    )
+    positions = ("log_position", "start", "end_exclusive")
+    return [fetch_range(Path(str(job["plan_file"])), *(int(job[k]) for k in positions)) for job in jobs]
 
 
 def ca_spki(world: World) -> dict[str, str]:

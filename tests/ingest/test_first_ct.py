@@ -9,10 +9,17 @@ from pathlib import Path
 import pytest
 
 from ctwatch import warehouse
-from ctwatch.ingest import discover_logs, fetch_range, ingest_once, load_ranges, plan_ranges
+from ctwatch.ingest import ingest_once, load_ranges
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.warehouse import ct_store
-from tests.ingest.conftest import AS_OF, earliest_sightings, fast_config, rows, stored_sightings
+from tests.ingest.conftest import (
+    AS_OF,
+    earliest_sightings,
+    fast_config,
+    rows,
+    staged_ranges,
+    stored_sightings,
+)
 
 ROOT = b"\x11" * 32
 
@@ -57,17 +64,8 @@ def test_ranges_loaded_newest_first_give_the_same_first_ct_times(
     ingest_once(in_order, fast_config(log_list), tmp_path / "run1", as_of=AS_OF)
 
     # The same logs fetched range by range, then loaded newest first, one transaction each.
-    config = fast_config(log_list)
     newest_first = tmp_path / "newest-first.duckdb"
-    discovery = discover_logs(config, tmp_path / "run2")
-    jobs = plan_ranges(
-        newest_first,
-        discovery,
-        new_logs_start=config.new_logs_start,
-        min_range_entries=config.min_range_entries,
-    )
-    positions = ("log_position", "start", "end_exclusive")
-    staged = [fetch_range(Path(str(job["plan_file"])), *(int(job[k]) for k in positions)) for job in jobs]
+    staged = staged_ranges(fast_config(log_list), newest_first, tmp_path / "run2")
     assert len(staged) > len(world.logs)  # several ranges per log
     for path in reversed(staged):
         load_ranges(newest_first, [path], as_of=AS_OF)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from ctwatch import warehouse
-from ctwatch.ingest import discover_logs, fetch_range, load_ranges, plan_ranges
+from ctwatch.ingest import load_ranges
 from ctwatch.sim.server import SimulatorRunning
 from tests.conftest import REPO_ROOT
 from tests.ingest.conftest import (
@@ -24,6 +24,7 @@ from tests.ingest.conftest import (
     earliest_sightings,
     fast_config,
     rows,
+    staged_ranges,
     stored_sightings,
     truth,
 )
@@ -152,15 +153,7 @@ def test_a_load_retried_after_its_commit_finds_its_files_gone_and_loads_nothing_
     retried by Airflow with the same file paths."""
     config = fast_config(log_list)
     warehouse_file, run_dir = tmp_path / "w.duckdb", tmp_path / "run"
-    discovery = discover_logs(config, run_dir)
-    jobs = plan_ranges(
-        warehouse_file,
-        discovery,
-        new_logs_start=config.new_logs_start,
-        min_range_entries=config.min_range_entries,
-    )
-    positions = ("log_position", "start", "end_exclusive")
-    staged = [fetch_range(Path(str(job["plan_file"])), *(int(job[k]) for k in positions)) for job in jobs]
+    staged = staged_ranges(config, warehouse_file, run_dir)
     first = load_ranges(warehouse_file, staged, as_of=AS_OF, run_dir=run_dir)
     assert first.ranges_loaded == len(staged)
     assert not run_dir.exists()
