@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import signal
 import sqlite3
@@ -218,6 +219,11 @@ def stop_components(processes: Mapping[str, subprocess.Popen[bytes]]) -> None:
     print("ctwatch: stopped", flush=True)
 
 
+def _without_password(env: Mapping[str, str]) -> str:
+    url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
+
+
 def _end_group(process: subprocess.Popen[bytes]) -> None:
     """SIGKILL what is left of an exited component's process group (its task processes)."""
     with suppress(ProcessLookupError):
@@ -234,7 +240,15 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
 
 def run(layout: Layout) -> int:
     env = airflow_environment(layout, os.environ)
-    prepare(layout, env)
+    try:
+        prepare(layout, env)
+    except subprocess.CalledProcessError as exc:
+        print(
+            f"ctwatch: `airflow {' '.join(exc.cmd[3:])}` failed (exit {exc.returncode}), see above: is the "
+            f"metadata database reachable and created? ({METADATA_DB_ENV}: {_without_password(env)})",
+            file=sys.stderr,
+        )
+        return 2
     password = admin_password(layout)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)

@@ -3,11 +3,19 @@ starts, and the Airflow settings every component gets."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
 import pytest
 
 from ctwatch_airflow.cluster import ClusterConfigError, cluster_from
+from tests.conftest import REPO_ROOT
 
 PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/airflow"
+PYTHONPATH = os.pathsep.join(str(REPO_ROOT / name) for name in ("include", "plugins"))
 
 
 def test_local_is_the_default() -> None:
@@ -51,3 +59,23 @@ def test_general_workers_and_one_warehouse_worker_of_concurrency_one() -> None:
     assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert env["AIRFLOW__CELERY__BROKER_URL"] == "redis://127.0.0.1:6379/0"
     assert env["AIRFLOW__CELERY__RESULT_BACKEND"] == f"db+{PG}"
+
+
+def test_a_metadata_database_that_is_not_there_is_one_clear_line_and_status_2(tmp_path: Path) -> None:
+    missing = f"postgresql+psycopg2://postgres:s3cret@127.0.0.1:5432/ctwatch_missing_{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CTWATCH_", "AIRFLOW"))}
+    env |= {
+        "CTWATCH_AIRFLOW_DB": missing,
+        "CTWATCH_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": PYTHONPATH,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "ctwatch_airflow.launcher", "--port", "0"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ctwatch: `airflow db migrate` failed"), last
+    assert "is the metadata database reachable and created?" in last
+    assert "postgres:***@" in last
+    assert "s3cret" not in last
