@@ -132,17 +132,19 @@ def cluster_line(postgres_url: str) -> str:
     return filled
 
 
-def placements(postgres_url: str) -> list[tuple[str, str, str, str, str]]:
+def metadata_rows(postgres_url: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Rows of a query on the cluster's Airflow metadata database."""
     import psycopg2
 
-    with (
-        psycopg2.connect(postgres_url.replace("postgresql+psycopg2", "postgresql")) as con,
-        con.cursor() as cursor,
-    ):
-        cursor.execute(
-            "SELECT dag_id, task_id, pool, queue, hostname FROM task_instance WHERE state = 'success'"
-        )
+    with psycopg2.connect(postgres_url.replace("+psycopg2", "")) as con, con.cursor() as cursor:
+        cursor.execute(sql, params)
         return list(cursor.fetchall())
+
+
+def placements(postgres_url: str) -> list[tuple[str, str, str, str, str]]:
+    """Where each successful task ran: (dag, task, pool, queue, hostname)."""
+    sql = "SELECT dag_id, task_id, pool, queue, hostname FROM task_instance WHERE state = 'success'"
+    return [(str(d), str(t), str(p), str(q), str(h)) for d, t, p, q, h in metadata_rows(postgres_url, sql)]
 
 
 def alive(pid: int) -> bool:

@@ -21,6 +21,7 @@ from tests.cluster.running import (
     cluster_line,
     environment,
     folder,
+    metadata_rows,
     replay,
     start,
     stop,
@@ -36,28 +37,18 @@ QUICK_LOSS = {"AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20"}
 
 def _running_on(postgres_url: str, dag_id: str, task_id: str) -> str | None:
     """The worker running the first try of the task right now, if any."""
-    import psycopg2
-
-    with psycopg2.connect(postgres_url.replace("+psycopg2", "")) as con, con.cursor() as cursor:
-        cursor.execute(
-            "SELECT hostname FROM task_instance WHERE dag_id = %s AND task_id = %s AND state = 'running'"
-            " AND try_number = 1 AND hostname LIKE '%%/%%' LIMIT 1",
-            (dag_id, task_id),
-        )
-        row = cursor.fetchone()
-    return None if row is None else str(row[0]).rsplit("/", 1)[1]
+    rows = metadata_rows(
+        postgres_url,
+        "SELECT hostname FROM task_instance WHERE dag_id = %s AND task_id = %s AND state = 'running'"
+        " AND try_number = 1 AND hostname LIKE '%%/%%' LIMIT 1",
+        (dag_id, task_id),
+    )
+    return str(rows[0][0]).rsplit("/", 1)[1] if rows else None
 
 
 def _tries(postgres_url: str, dag_id: str, task_id: str) -> list[tuple[int, str]]:
-    import psycopg2
-
-    with psycopg2.connect(postgres_url.replace("+psycopg2", "")) as con, con.cursor() as cursor:
-        cursor.execute(
-            "SELECT try_number, state FROM task_instance WHERE dag_id = %s AND task_id = %s"
-            " ORDER BY map_index",
-            (dag_id, task_id),
-        )
-        return [(int(n), str(s)) for n, s in cursor.fetchall()]
+    sql = "SELECT try_number, state FROM task_instance WHERE dag_id = %s AND task_id = %s ORDER BY map_index"
+    return [(int(n), str(s)) for n, s in metadata_rows(postgres_url, sql, (dag_id, task_id))]
 
 
 def _kill_when_running(cluster: Running, postgres_url: str, dag_id: str, task_id: str) -> str:

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ctwatch.cli.errors import CommandError
@@ -23,7 +24,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     window = (args.backfill_from, args.backfill_to) if args.backfill_from is not None else None
     configured = resolved(args)
     config = configured.ingest_config(backfill_window=window)
-    warehouse_file = warehouse_of(args)
+    warehouse_file: Path = args.warehouse or configured.warehouse
     run_dir = warehouse_file.parent / "staging" / "cli"
     summary = ingest_once(warehouse_file, config, run_dir, as_of=args.as_of or datetime.now(UTC))
     print(json.dumps(dataclasses.asdict(summary)))
