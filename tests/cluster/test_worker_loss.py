@@ -1,8 +1,8 @@
 """Workers lost in the middle of a replay on the cluster mode: a general worker killed (its whole
-process group, as a lost machine) while it fetches a CT range, then the warehouse worker killed while
-it loads. The launcher restarts them, Airflow retries the tasks it no longer hears from, and the
-warehouse ends identical to an undisturbed LocalExecutor run: every CT leaf once, coverage
-contiguous, the same observations and verdicts."""
+process group, as a lost machine) while it fetches a CT range, then the warehouse worker killed as
+soon as its load task runs. The launcher restarts them, Airflow retries the tasks it no longer hears
+from, and the warehouse ends identical to an undisturbed LocalExecutor run: every CT leaf once,
+coverage contiguous, the same observations and verdicts."""
 
 from __future__ import annotations
 
@@ -51,12 +51,15 @@ def _tries(postgres_url: str, dag_id: str, task_id: str) -> list[tuple[int, str]
     return [(int(n), str(s)) for n, s in metadata_rows(postgres_url, sql, (dag_id, task_id))]
 
 
-def _kill_when_running(cluster: Running, postgres_url: str, dag_id: str, task_id: str) -> str:
+def _kill_when_running(
+    cluster: Running, postgres_url: str, dag_id: str, task_id: str, *, into_s: float
+) -> str:
+    """Kill the worker running the task `into_s` seconds after the task started."""
     deadline = time.monotonic() + TIMEOUT_S
     while (worker := _running_on(postgres_url, dag_id, task_id)) is None:
         assert time.monotonic() < deadline, f"{dag_id}.{task_id} never ran"
-        time.sleep(0.2)
-    time.sleep(1.0)  # into the task's work, past its start-up
+        time.sleep(0.1)
+    time.sleep(into_s)
     os.killpg(cluster.components[worker], signal.SIGKILL)
     return worker
 
@@ -86,8 +89,10 @@ def test_lost_workers_are_restarted_their_tasks_retried_and_nothing_is_lost_or_d
     replaying = threading.Thread(target=run_replay)
     try:
         replaying.start()
-        fetcher = _kill_when_running(cluster, postgres_url, "ingest_ct_logs", "fetch")
-        loader = _kill_when_running(cluster, postgres_url, "ingest_ct_logs", "load")
+        # a fetch takes about 12 s: a second in is past its start-up; a load can end within a
+        # second, so its worker is killed as soon as it runs it
+        fetcher = _kill_when_running(cluster, postgres_url, "ingest_ct_logs", "fetch", into_s=1.0)
+        loader = _kill_when_running(cluster, postgres_url, "ingest_ct_logs", "load", into_s=0.0)
         replaying.join(timeout=TIMEOUT_S)
         fetch_tries, load_tries = (_tries(postgres_url, "ingest_ct_logs", t) for t in ("fetch", "load"))
     finally:
