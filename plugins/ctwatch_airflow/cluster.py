@@ -79,7 +79,7 @@ def cluster_from(env: Mapping[str, str], metadata_url: str) -> Cluster | None:
     if not metadata_url.startswith("postgresql+psycopg2://"):
         raise ClusterConfigError(
             f"${EXECUTOR_ENV} = celery needs PostgreSQL metadata: set $CTWATCH_AIRFLOW_DB to a "
-            "postgresql+psycopg2://… URL (SQLite allows one writer; psycopg2 is the driver installed)"
+            "postgresql://… URL (SQLite allows one writer)"
         )
     workers_text = env.get(WORKERS_ENV, str(DEFAULT_WORKERS))
     if not workers_text.isdigit() or not 1 <= int(workers_text) <= 32:

@@ -11,8 +11,8 @@ the demo's own data folder (`$CTWATCH_DEMO_DIR`, default ./data/demo) with its o
    depend on the as-of);
 4. `airflow backfill create` of `ingest_revocations` and `ingest_crtsh`, then of
    `evaluate_compliance`, over [from, to), one run at a time, completed runs re-run (a second
-   `make demo` replays again); the scheduler is stopped while the runs are created (SQLite); the
-   evaluation backfill's last run writes the reports (run conf `reports_from`);
+   `make demo` replays again); the evaluation backfill's last run writes the reports (run conf
+   `reports_from`);
 5. `send_alerts` until the outbox is empty (every alert of a replay is historical: replay sink);
 6. the per-owner table, the alerts by transition, where the reports are (<data>/reports).
 
@@ -55,7 +55,6 @@ from ctwatch_airflow.demo_runs import (
     wait_for,
 )
 from ctwatch_airflow.launcher import (
-    METADATA_DB_ENV,
     Layout,
     admin_password,
     airflow_environment,
@@ -125,9 +124,9 @@ def ground_truth(scenario: Path, data: Path) -> dict[str, Any]:
 
 
 def demo_environment(layout: Layout) -> dict[str, str]:
-    # The demo's metadata is its own SQLite file, whatever database `make run` is pointed at.
-    base = {k: v for k, v in os.environ.items() if k != METADATA_DB_ENV}
-    env = airflow_environment(layout, base)
+    # The demo's metadata: $CTWATCH_AIRFLOW_DB when set (a database of its own), else its own
+    # SQLite file. Its layout has no cluster: LocalExecutor, the replay's runs go one at a time.
+    env = airflow_environment(layout, os.environ)
     env.update(
         {
             # Only the runs the demo creates: no live run of "now" against the simulator.
@@ -181,7 +180,9 @@ def replay_through_airflow(
         )
         if errors := api.import_errors():
             raise DemoFailed("DAG import errors: " + "; ".join(errors))
-        say(f"Airflow up in {time.monotonic() - started:.0f} s: {layout.base_url}")
+        sqlite = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("sqlite:")
+        metadata = "SQLite" if sqlite else "$CTWATCH_AIRFLOW_DB"
+        say(f"Airflow up in {time.monotonic() - started:.0f} s: {layout.base_url}, metadata in {metadata}")
         phase = time.monotonic()
         conf = {
             "new_logs_start": "origin",

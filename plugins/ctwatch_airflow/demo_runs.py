@@ -12,13 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ctwatch.demo import alert_counts
-from ctwatch_airflow.launcher import Layout, airflow_argv, start_component, stop_components
+from ctwatch_airflow.launcher import Layout, airflow_cli_argv
 from ctwatch_airflow.replay_plan import ALERTS_DAG, Replay
 from ctwatch_airflow.rest_api import Api
 
 POLL_S = 5.0
 PHASE_TIMEOUT_S = 1800.0
-CREATE_ATTEMPTS = 5
 MAX_ALERT_RUNS = 20
 
 
@@ -76,33 +75,16 @@ def run_once(airflow: Instance, dag_id: str, logical_date: datetime, conf: Mappi
 
 
 def create_backfill(airflow: Instance, dag_id: str, argv: list[str]) -> int:
-    """Run `airflow backfill create`, retried; returns the new backfill's id.
-
-    Measured on SQLite (WAL, 30 s busy timeout, scheduler stopped): the CLI sometimes exits with
-    "database is locked" raised from a dag run insert inside Airflow's `_create_backfill`, so it is
-    retried with a short busy timeout; a new unfinished backfill counts as created (whether all its
-    runs were (re)run is checked when it completes). Its output goes to
-    logs/components/backfill-create.log.
-    """
-    api = airflow.api
-    before = api.backfill_ids(dag_id)
+    """Run `airflow backfill create` next to the running components; returns the new backfill's
+    id. Its output goes to logs/components/backfill-create.log."""
+    before = airflow.api.backfill_ids(dag_id)
     log_file = airflow.layout.airflow_home / "logs" / "components" / "backfill-create.log"
-    env = dict(airflow.env)
-    metadata = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-    if metadata.startswith("sqlite:"):
-        # The lock it meets is its own (a second session inside the command): waiting never helps.
-        env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = metadata.replace("timeout=30", "timeout=5")
-    for attempt in range(1, CREATE_ATTEMPTS + 1):
-        with log_file.open("ab") as log:
-            created = subprocess.run(argv, env=env, check=False, stdout=log, stderr=log)
-        new = api.unfinished_backfill_ids(dag_id) - before
-        if new:
-            if created.returncode != 0:
-                say(f"backfill create exited with {created.returncode} but created the backfill ({log_file})")
-            return max(new)
-        say(f"backfill create failed (attempt {attempt}); see {log_file}")
-        time.sleep(POLL_S)
-    raise DemoFailed(f"could not create the backfill of {dag_id}; see {log_file}")
+    with log_file.open("ab") as log:
+        created = subprocess.run(argv, env=airflow.env, check=False, stdout=log, stderr=log)
+    new = airflow.api.unfinished_backfill_ids(dag_id) - before
+    if created.returncode != 0 or not new:
+        raise DemoFailed(f"backfill create of {dag_id} exited with {created.returncode}; see {log_file}")
+    return max(new)
 
 
 def backfill(
@@ -110,18 +92,11 @@ def backfill(
 ) -> None:
     """`airflow backfill create` for each DAG over the replay (runs with `conf`), then poll its runs
     until all are done."""
-    # On SQLite, `backfill create` racing the scheduler fails on "database is locked" after
-    # writing some runs, and the scheduler then dies on a run that vanished (ObjectDeletedError);
-    # re-running completed runs also fails while the DAG processor and the triggerer write
-    # heartbeats. So the runs are created while only the API server runs.
-    processes = airflow.processes
-    writers = [name for name in processes if name != "api-server"]
-    stop_components({name: processes[name] for name in writers})
     backfill_ids: dict[str, int] = {}
     for dag_id in dag_ids:
         if deleted := airflow.api.delete_runs_of_another_interval(dag_id, replay.step_of(dag_id)):
             say(f"{dag_id}: deleted {deleted} runs of another interval (an earlier demo's)")
-        argv = airflow_argv(
+        argv = airflow_cli_argv(
             "backfill", "create", "--dag-id", dag_id,
             "--from-date", replay.start.isoformat(), "--to-date", replay.last_start_of(dag_id).isoformat(),
             "--max-active-runs", "1", "--reprocess-behavior", "completed",
@@ -129,14 +104,12 @@ def backfill(
         )  # fmt: skip
         say(" ".join(["airflow", *argv[3:]]))
         backfill_ids[dag_id] = create_backfill(airflow, dag_id, argv)
-    for name in writers:
-        processes[name] = start_component(airflow.layout, airflow.env, name)
 
     def finished() -> bool:
         # The scheduler marks a backfill completed (every 30 s) once all its runs are done.
         return all(airflow.api.backfill(b)["completed_at"] is not None for b in backfill_ids.values())
 
-    wait_for("backfills " + ", ".join(dag_ids), finished, processes)
+    wait_for("backfills " + ", ".join(dag_ids), finished, airflow.processes)
     for dag_id, backfill_id in backfill_ids.items():
         created_at = airflow.api.backfill(backfill_id)["created_at"]
         runs = airflow.api.backfill_runs(dag_id, replay)

@@ -72,13 +72,23 @@ class Layout:
         return self.airflow_home / "simple_auth_manager_passwords.json"
 
 
+def external_metadata_url(base: Mapping[str, str]) -> str | None:
+    """`$CTWATCH_AIRFLOW_DB`, a SQLAlchemy URL; a bare postgresql:// names psycopg2, the driver
+    installed (SQLAlchemy's default for it is psycopg 3)."""
+    url = base.get(METADATA_DB_ENV, "").strip()
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg2://" + url.removeprefix(bare)
+    return url or None
+
+
 def metadata_db_url(layout: Layout, base: Mapping[str, str]) -> str:
-    """`$CTWATCH_AIRFLOW_DB` (a SQLAlchemy URL, e.g. PostgreSQL), else SQLite in AIRFLOW_HOME.
+    """`$CTWATCH_AIRFLOW_DB` (e.g. PostgreSQL), else SQLite in AIRFLOW_HOME.
 
     SQLite has one writer: the URL asks for a 30 s busy wait (sqlite3's default is 5 s), which the
-    scheduler, the API server and a CLI call creating a backfill's runs contend for.
+    scheduler, the API server and CLI calls contend for.
     """
-    return base.get(METADATA_DB_ENV) or f"sqlite:///{layout.sqlite_file}?timeout=30"
+    return external_metadata_url(base) or f"sqlite:///{layout.sqlite_file}?timeout=30"
 
 
 def _persistent_secret(path: Path) -> str:
@@ -133,6 +143,11 @@ def airflow_environment(layout: Layout, base: Mapping[str, str]) -> dict[str, st
 
 def airflow_argv(*args: str) -> list[str]:
     return [sys.executable, "-m", "airflow", *args]
+
+
+def airflow_cli_argv(*args: str) -> list[str]:
+    """A one-off `airflow` command run next to the components (see `ctwatch_airflow.airflow_cli`)."""
+    return [sys.executable, "-m", "ctwatch_airflow.airflow_cli", *args]
 
 
 def prepare(layout: Layout, env: Mapping[str, str]) -> None:
@@ -297,7 +312,7 @@ def configured_layout(port: int) -> Layout | None:
     for name in resolved.unknown_variables:
         print(f"ctwatch: warning: ${name} names no setting (see docs/configuration.md)", file=sys.stderr)
     try:
-        cluster = cluster_from(os.environ, os.environ.get(METADATA_DB_ENV, "sqlite"))
+        cluster = cluster_from(os.environ, external_metadata_url(os.environ) or "sqlite")
     except ClusterConfigError as exc:
         print(f"ctwatch: {exc}", file=sys.stderr)
         return None
@@ -338,7 +353,7 @@ def airflow_command() -> None:
     if layout is None:
         sys.exit(2)
     env = airflow_environment(layout, os.environ)
-    sys.exit(subprocess.run(airflow_argv(*sys.argv[1:]), env=env, check=False).returncode)
+    sys.exit(subprocess.run(airflow_cli_argv(*sys.argv[1:]), env=env, check=False).returncode)
 
 
 if __name__ == "__main__":

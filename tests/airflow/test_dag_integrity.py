@@ -56,3 +56,39 @@ def test_evaluate_rules_has_an_hourly_data_interval(dagbag) -> None:  # type: ig
     )
     assert run is not None
     assert run.data_interval.end - run.data_interval.start == timedelta(hours=1)
+
+
+@pytest.mark.parametrize(("given", "seconds"), [(None, 120), ("15", 15), ("3600", 3600)])
+def test_the_retry_delay_comes_from_its_variable(given: str | None, seconds: int) -> None:
+    from datetime import timedelta
+
+    from ctwatch_airflow.defaults import retry_delay
+
+    env = {} if given is None else {"CTWATCH_RETRY_DELAY_S": given}
+    assert retry_delay(env) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("given", ["0", "-5", "2m", "", "3601"])
+def test_a_retry_delay_that_is_not_whole_seconds_names_the_variable(given: str) -> None:
+    from ctwatch_airflow.defaults import retry_delay
+
+    with pytest.raises(ValueError, match=r"\$CTWATCH_RETRY_DELAY_S = "):
+        retry_delay({"CTWATCH_RETRY_DELAY_S": given})
+
+
+def test_the_dag_processor_gives_every_task_the_configured_retry_delay() -> None:
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "from airflow.dag_processing.dagbag import DagBag\n"
+        f"bag = DagBag(dag_folder={str(REPO_ROOT / 'dags')!r})\n"
+        "assert not bag.import_errors, bag.import_errors\n"
+        "print(sorted({t.retry_delay.total_seconds() for d in bag.dags.values() for t in d.tasks}))\n"
+    )
+    env = {**os.environ, "CTWATCH_RETRY_DELAY_S": "7"}
+    argv = [sys.executable, "-c", script]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split()[-1] == "[7.0]"

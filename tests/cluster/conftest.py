@@ -1,52 +1,33 @@
-"""The cluster tests' world: the simulator, and the machine's PostgreSQL and Redis (a fresh database
-and a Redis database nobody else uses, both emptied afterwards). Unreachable services skip the
-tests, except under `CI=true`, where they fail: CI must not pass by skipping the cluster."""
+"""The cluster tests' world: the simulator, the LocalExecutor replay every cluster run is compared
+with, and the machine's PostgreSQL and Redis (a fresh database and a Redis database nobody else
+uses, both emptied afterwards). Unreachable services skip the tests, except under `CI=true`, where
+they fail: CI must not pass by skipping the cluster."""
 
 from __future__ import annotations
 
 import os
-import uuid
+from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
-from typing import NoReturn
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
+from tests.cluster.running import environment, folder, replay, sent_alerts, start, stop, tables
 from tests.ingest.conftest import SMALL
+from tests.services import fresh_postgres_database, unavailable
 
-PG_HOST = "127.0.0.1"
-PG_USER = "postgres"
 REDIS_PORT = 6379
 CLAIM_KEY = "ctwatch-test-claim"  # marks a Redis database as taken by one test run
 
 
-def _unavailable(reason: str) -> NoReturn:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: a skip would hide the cluster check)")
-    pytest.skip(reason)
-
-
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A SQLAlchemy URL of a fresh PostgreSQL database, dropped afterwards."""
-    import psycopg2
-
-    name = f"ctwatch_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg2.connect(host=PG_HOST, user=PG_USER, dbname="postgres", connect_timeout=5)
-    except psycopg2.OperationalError as exc:
-        _unavailable(f"PostgreSQL on {PG_HOST}:5432 cannot be reached: {exc}".strip())
-    admin.autocommit = True
-    try:
-        with admin.cursor() as cursor:
-            cursor.execute(f'CREATE DATABASE "{name}"')
-        yield f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:5432/{name}"
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        admin.close()
+    """A SQLAlchemy URL (psycopg2) of a fresh PostgreSQL database, dropped afterwards."""
+    with fresh_postgres_database() as url:
+        yield url.replace("postgresql://", "postgresql+psycopg2://", 1)
 
 
 @pytest.fixture
@@ -63,17 +44,39 @@ def redis_url() -> Iterator[str]:
                 database.delete(CLAIM_KEY)  # someone else's data: leave it alone
                 continue
         except redis.ConnectionError as exc:
-            _unavailable(f"Redis on 127.0.0.1:{REDIS_PORT} cannot be reached: {exc}")
+            unavailable(f"Redis on 127.0.0.1:{REDIS_PORT} cannot be reached: {exc}")
         try:
             yield f"redis://127.0.0.1:{REDIS_PORT}/{number}"
         finally:
             database.flushdb()
             database.close()
         return
-    _unavailable("every Redis database 1-15 is in use")
+    unavailable("every Redis database 1-15 is in use")
 
 
-@pytest.fixture
-def sim(tmp_path: Path) -> Iterator[SimulatorRunning]:
-    with SimulatorRunning(load_scenario(SMALL), cache_dir=tmp_path / "sim-cache", port=0) as running:
+@pytest.fixture(scope="session")
+def sim(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimulatorRunning]:
+    cache = tmp_path_factory.mktemp("sim-cache")
+    with SimulatorRunning(load_scenario(SMALL), cache_dir=cache, port=0) as running:
         yield running
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The replay on `make run` as the README gives it (LocalExecutor, SQLite metadata)."""
+
+    tables: dict[str, list[tuple[Any, ...]]]
+    sent_alerts: Counter[str]
+    replay_s: float
+
+
+@pytest.fixture(scope="session")
+def local_baseline(sim: SimulatorRunning, tmp_path_factory: pytest.TempPathFactory) -> Baseline:
+    """What every cluster run of the replay must leave: run once, shared by the cluster tests."""
+    local_folder = folder(tmp_path_factory.mktemp("local") / "clone", sim)
+    local = start("make run", local_folder, environment())
+    try:
+        seconds = replay(local)
+    finally:
+        stop(local)
+    return Baseline(tables(local_folder), sent_alerts(local_folder), seconds)

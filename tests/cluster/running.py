@@ -3,12 +3,14 @@ REST API: the same replay of triggered runs, and the tables it leaves in the war
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,10 +25,21 @@ from tests.readme import clone_like, shell_lines
 AS_OF = datetime(2020, 8, 1, tzinfo=UTC)
 
 # the order a replay runs them in; each waits for the one before
-REPLAY = ("ingest_ct_logs", "evaluate_rules", "ingest_revocations", "evaluate_compliance")
-# what the runs store, compared row by row (surrogate keys and wall-clock columns left out)
+REPLAY = ("ingest_ct_logs", "evaluate_rules", "ingest_revocations", "evaluate_compliance", "send_alerts")
+# what the runs store, compared row by row (surrogate keys and wall-clock columns left out);
+# coverage as its contiguous spans, which do not depend on how the fetches were cut
 COMPARED = {
-    "ct_log_coverage": "SELECT log_id, start_index, end_exclusive FROM ct_log_coverage",
+    "ct_log_coverage": """
+        WITH ordered AS (
+            SELECT log_id, start_index, end_exclusive,
+                   max(end_exclusive) OVER (PARTITION BY log_id ORDER BY start_index
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS reached
+            FROM ct_log_coverage),
+        spans AS (
+            SELECT *, sum(CASE WHEN reached >= start_index THEN 0 ELSE 1 END)
+                          OVER (PARTITION BY log_id ORDER BY start_index) AS span
+            FROM ordered)
+        SELECT log_id, min(start_index), max(end_exclusive) FROM spans GROUP BY log_id, span""",
     "ct_leaves": "SELECT log_id, entry_index, entry_timestamp, leaf_hash FROM ct_leaves",
     "rule_findings": "SELECT der_sha256, rule_id, evaluated_as_of FROM rule_findings",
     "revocation_snapshots": "SELECT source, observed_at, location, content_sha256 FROM revocation_snapshots",
@@ -35,6 +48,7 @@ COMPARED = {
         " first_observed_revoked_at, basis_text FROM compliance_verdicts"
     ),
     "alert_outbox": "SELECT alert_key, transition, occurred_at FROM alert_outbox",
+    "alert_deliveries": "SELECT alert_key, channel, status, attempts FROM alert_deliveries",
 }
 TIMEOUT_S = 900
 STARTED = re.compile(r"ctwatch: started (\S+) \(pid (\d+)\)")
@@ -100,6 +114,13 @@ def tables(folder: Path) -> dict[str, list[tuple[Any, ...]]]:
         con.close()
 
 
+def sent_alerts(folder: Path) -> Counter[str]:
+    """How many times each alert went out to the replay sink (every alert of a 2020 replay is
+    historical)."""
+    sink = folder / "data" / "alerts" / "replay.jsonl"
+    return Counter(json.loads(line)["key"] for line in sink.read_text().splitlines())
+
+
 def folder(base: Path, sim: SimulatorRunning) -> Path:
     base.mkdir()
     folder = clone_like(base, "Makefile", ".venv", "include", "plugins", "dags", "requirements.txt",
@@ -127,7 +148,7 @@ def cluster_line(postgres_url: str) -> str:
         if "CTWATCH_EXECUTOR=celery" in line
     ]
     database = postgres_url.rsplit("/", 1)[1]
-    filled = re.sub(r"(postgresql\+psycopg2://[^ ]*/)\w+", rf"\g<1>{database}", line)
+    filled = re.sub(r"(postgresql[+a-z0-9]*://[^ ]*/)\w+", rf"\g<1>{database}", line)
     assert filled != line
     return filled
 

@@ -2,7 +2,7 @@
 process group, as a lost machine) while it fetches a CT range, then the warehouse worker killed as
 soon as its load task runs. The launcher restarts them, Airflow retries the tasks it no longer hears
 from, and the warehouse ends identical to an undisturbed LocalExecutor run: every CT leaf once,
-coverage contiguous, the same observations and verdicts."""
+coverage contiguous, the same observations and verdicts, every alert sent once."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from ctwatch.sim.server import SimulatorRunning
+from tests.cluster.conftest import Baseline
 from tests.cluster.running import (
     TIMEOUT_S,
     Running,
@@ -23,6 +24,7 @@ from tests.cluster.running import (
     folder,
     metadata_rows,
     replay,
+    sent_alerts,
     start,
     stop,
     tables,
@@ -31,8 +33,8 @@ from tests.cluster.running import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 # Slow fetches (about 12 s per log) leave time to kill a worker in the middle of one.
 SLOW_FETCH = {"CTWATCH_CT_BATCH_SIZE": "50", "CTWATCH_CT_REQUESTS_PER_SECOND": "5"}
-# Airflow retries a task it has not heard from for 20 s (default 300 s) after the retry delay.
-QUICK_LOSS = {"AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20"}
+# Airflow retries a task it has not heard from for 20 s (default 300 s), 10 s later (default 120 s).
+QUICK_LOSS = {"AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20", "CTWATCH_RETRY_DELAY_S": "10"}
 
 
 def _running_on(postgres_url: str, dag_id: str, task_id: str) -> str | None:
@@ -65,16 +67,8 @@ def _kill_when_running(
 
 
 def test_lost_workers_are_restarted_their_tasks_retried_and_nothing_is_lost_or_doubled(
-    sim: SimulatorRunning, tmp_path: Path, postgres_url: str, redis_url: str
+    postgres_url: str, redis_url: str, local_baseline: Baseline, sim: SimulatorRunning, tmp_path: Path
 ) -> None:
-    local_folder = folder(tmp_path / "local", sim)
-    local = start("make run", local_folder, environment(**SLOW_FETCH))
-    try:
-        replay(local)
-    finally:
-        stop(local)
-    expected = tables(local_folder)
-
     cluster_folder = folder(tmp_path / "cluster", sim)
     env = environment(CTWATCH_BROKER_URL=redis_url, **SLOW_FETCH, **QUICK_LOSS)
     cluster = start(cluster_line(postgres_url), cluster_folder, env)
@@ -103,5 +97,9 @@ def test_lost_workers_are_restarted_their_tasks_retried_and_nothing_is_lost_or_d
     assert isinstance(replayed[0], float), replayed[0]
     assert (2, "success") in fetch_tries, fetch_tries  # the killed fetch, retried
     assert load_tries == [(2, "success")]
-    assert tables(cluster_folder) == expected
+    assert tables(cluster_folder) == local_baseline.tables
+    sent = sent_alerts(cluster_folder)
+    assert sent == local_baseline.sent_alerts
+    assert sent, "alerts were sent"
+    assert set(sent.values()) == {1}, "every alert sent once"
     print(f"replay_with_two_worker_losses_s={replayed[0]:.1f}")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from ctwatch_airflow.cluster import ClusterConfigError, cluster_from
+from ctwatch_airflow.launcher import external_metadata_url
 from tests.conftest import REPO_ROOT
 
 PG = "postgresql+psycopg2://postgres@127.0.0.1:5432/airflow"
@@ -28,7 +29,7 @@ def test_local_is_the_default() -> None:
     [
         ({"CTWATCH_EXECUTOR": "kubernetes"}, PG, "expected local or celery"),
         ({"CTWATCH_EXECUTOR": "celery"}, "sqlite:///x.db", "needs PostgreSQL metadata"),
-        ({"CTWATCH_EXECUTOR": "celery"}, "postgresql://h/db", "postgresql+psycopg2://"),
+        ({"CTWATCH_EXECUTOR": "celery"}, "mysql://h/db", "needs PostgreSQL metadata"),
         ({"CTWATCH_EXECUTOR": "celery", "CTWATCH_WORKERS": "0"}, PG, "$CTWATCH_WORKERS = '0'"),
         ({"CTWATCH_EXECUTOR": "celery", "CTWATCH_WORKERS": "two"}, PG, "$CTWATCH_WORKERS = 'two'"),
         ({"CTWATCH_EXECUTOR": "celery", "CTWATCH_BROKER_URL": "redis://10.0.0.5:6379/0"}, PG, "on loopback"),
@@ -41,6 +42,13 @@ def test_what_cannot_work_is_refused_with_the_variable_named(
     with pytest.raises(ClusterConfigError) as refused:
         cluster_from(env, metadata)
     assert said in str(refused.value)
+
+
+@pytest.mark.parametrize("given", ["postgresql://postgres@h:5432/db", "postgres://postgres@h:5432/db"])
+def test_a_bare_postgresql_url_gets_the_installed_driver(given: str) -> None:
+    url = external_metadata_url({"CTWATCH_AIRFLOW_DB": given})
+    assert url == "postgresql+psycopg2://postgres@h:5432/db"
+    assert cluster_from({"CTWATCH_EXECUTOR": "celery"}, url) is not None
 
 
 def test_general_workers_and_one_warehouse_worker_of_concurrency_one() -> None:

@@ -3,17 +3,21 @@ API server) and `airflow backfill create` of the real DAGs, then the verdicts an
 against the verdicts july2020.toml declares for this replay (`expected_verdicts`, written by hand).
 
 12 weekly intervals from 2020-06-15 cover the deadline (2020-07-08), on-time and late revocations,
-the backdated one (published 2020-08-21) and certificates still open at the end.
+the backdated one (published 2020-08-21) and certificates still open at the end. Then the same
+demo with its Airflow metadata on the machine's PostgreSQL: the same output and reports.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tomllib
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,6 +30,7 @@ from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.world import World
 from tests.conftest import REPO_ROOT
 from tests.declared import parse_delay
+from tests.services import fresh_postgres_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -33,13 +38,12 @@ END = datetime(2020, 9, 7, tzinfo=UTC)  # 12 weekly intervals: the last as-of is
 DEMO_TIMEOUT_S = 600
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    data = tmp_path_factory.mktemp("demo")
+def _run_demo(data: Path, **extra_env: str) -> dict[str, Any]:
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")},
+        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CTWATCH_AIRFLOW_DB"))},
         "CTWATCH_DEMO_DIR": str(data),
         "PYTHONPATH": f"{REPO_ROOT / 'include'}{os.pathsep}{REPO_ROOT / 'plugins'}",
+        **extra_env,
     }
     argv = [
         sys.executable, "-m", "ctwatch_airflow.demo",
@@ -59,6 +63,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     replay = data / "alerts" / "replay.jsonl"
     alerts = [json.loads(line)["alert"]["event"] for line in replay.read_text().splitlines()]
     return {"output": done.stdout, "world": world, "verdicts": verdicts, "alerts": alerts, "data": data}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _run_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def demo_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    with fresh_postgres_database() as url:
+        yield _run_demo(tmp_path_factory.mktemp("demo-pg"), CTWATCH_AIRFLOW_DB=url)
 
 
 def _expected(world: World) -> dict[str, dict[str, Any]]:
@@ -135,3 +150,43 @@ def test_the_alerts_raised_match_the_declared_transitions(demo: dict[str, Any]) 
         raised = {a["der_sha256"] for a in alerts if a["transition"] == transition}
         declared = {der for der, e in expected.items() if transition in e["alerts"]}
         assert raised == declared, transition
+
+
+def _what_it_printed(demo: dict[str, Any]) -> list[str]:
+    """The owner table, the alerts by transition and the reports listed, data folder left out."""
+    lines = demo["output"].split("July 2020 OCSP-EKU incident as of", 1)[1].splitlines()
+    return [line.replace(str(demo["data"]), "<data>") for line in lines if not line.startswith("Airflow UI")]
+
+
+def _reports(demo: dict[str, Any]) -> dict[str, bytes]:
+    """Every report file; in the text ones, what differs from one simulator run to the next masked:
+    its port, and the hash of each OCSP answer (it echoes the request's random nonce)."""
+    reports = demo["data"] / "reports"
+    (port,) = re.findall(r"demo: simulator http://127\.0\.0\.1:(\d+) ", demo["output"])
+    masks = [
+        (re.compile(rf"(127\\?\.0\\?\.0\\?\.1\\?:){port}\b".encode()), rb"\g<1>PORT"),
+        (re.compile(rb"response sha256 [0-9a-f]{64}"), b"response sha256 NONCE-DEPENDENT"),
+    ]
+    files = {}
+    for path in sorted(p for p in reports.rglob("*") if p.is_file()):
+        content = path.read_bytes()
+        if path.suffix != ".png":
+            for pattern, replacement in masks:
+                content = pattern.sub(replacement, content)
+        files[str(path.relative_to(reports))] = content
+    return files
+
+
+def test_on_postgresql_metadata_the_demo_prints_and_writes_what_it_does_on_sqlite(
+    demo: dict[str, Any], demo_on_postgres: dict[str, Any]
+) -> None:
+    assert "metadata in SQLite" in demo["output"]
+    assert "metadata in $CTWATCH_AIRFLOW_DB" in demo_on_postgres["output"]
+    assert not (demo_on_postgres["data"] / "airflow" / "airflow.db").exists()
+    assert _what_it_printed(demo_on_postgres) == _what_it_printed(demo)
+    reports = _reports(demo)
+    assert len(reports) > 20  # the index, and per incident its markdown, CSVs and plot
+    assert _reports(demo_on_postgres) == reports
+    for run in (demo, demo_on_postgres):
+        for log in (run["data"] / "airflow" / "logs" / "components").glob("*.log"):
+            assert "database is locked" not in log.read_text(errors="replace"), log

@@ -44,6 +44,7 @@ OTHER_VARIABLES: Final = frozenset(
         "CTWATCH_WORKERS",
         "CTWATCH_BROKER_URL",
         "CTWATCH_WORKER",
+        "CTWATCH_RETRY_DELAY_S",
     }
 )
 
