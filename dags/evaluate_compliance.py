@@ -1,11 +1,12 @@
 """Evaluate the compliance clock hourly (`[intervals] evaluate_compliance`): incidents, deadlines,
 verdicts and alert events as of the interval end, then the reports, and the source-health alerts
 (a source failing for longer than `[alerts] source_down_after`, and its recovery). Runs with or
-without new data: a deadline passes by itself.
+without new data: a deadline passes by itself. Last, the dashboard's snapshot of the evaluation.
 
 Run conf `{"reports_from": "<ISO 8601 time>"}`: intervals ending before it evaluate but write no
-reports. A backfill of a past incident passes its last interval end, so the reports are written
-once, as of the end, instead of once per interval only to be overwritten by the next one.
+reports and publish no dashboard snapshot. A backfill of a past incident passes its last interval
+end, so the reports are written once, as of the end, instead of once per interval only to be
+overwritten by the next one.
 """
 
 from __future__ import annotations
@@ -41,7 +42,10 @@ def evaluate_compliance() -> None:
         as_of = run_as_of(get_current_context())
         configured = settings()
         summary = compliance_task.evaluate_compliance(
-            configured.warehouse, as_of, config=configured.declarations
+            configured.warehouse,
+            as_of,
+            config=configured.declarations,
+            overdue_digest_period=configured.alerts.overdue_digest_period,
         )
         return {
             "incidents": summary.incidents,
@@ -68,6 +72,22 @@ def evaluate_compliance() -> None:
         return {"incidents": summary.incidents, "files_changed": summary.files_changed}
 
     @task(pool=WAREHOUSE_POOL)
+    def publish_dashboard() -> dict[str, object]:
+        # what the Compliance pages show: read by the API server, which never opens the warehouse
+        context = get_current_context()
+        as_of = run_as_of(context)
+        reports_from = (context["dag_run"].conf or {}).get("reports_from")
+        if reports_from and as_of < parse_utc(str(reports_from)):
+            return {"skipped": f"published from {reports_from} (run conf reports_from)"}
+        from ctwatch.dashboard.snapshot import publish_snapshot, snapshot_path  # noqa: PLC0415 - matplotlib
+
+        configured = settings()
+        summary = publish_snapshot(
+            configured.warehouse, as_of, snapshot_path(configured.data_dir), config=configured.declarations
+        )
+        return {"published": summary.published, "incidents": summary.incidents}
+
+    @task(pool=WAREHOUSE_POOL)
     def source_health() -> dict[str, int]:
         configured = settings()
         as_of = run_as_of(get_current_context())
@@ -76,8 +96,9 @@ def evaluate_compliance() -> None:
         )
         return {"alerts": added}
 
-    evaluate() >> report()
-    source_health()
+    evaluated = evaluate()
+    evaluated >> report()
+    [evaluated, source_health()] >> publish_dashboard()
 
 
 evaluate_compliance()

@@ -30,7 +30,7 @@ LAYERS: Final = (
     ("alerts", "ingest", "revocation", "rule_runs"),  # units of work composing sources and the warehouse
     ("evaluate",),  # the compliance clock
     ("report", "config"),  # reports over evaluations; ctwatch.toml resolved into each layer's settings
-    ("sim", "demo"),  # the simulated Web PKI and the demo's settings
+    ("sim", "demo", "dashboard"),  # the simulated Web PKI, the demo's settings, the dashboard's pages
     ("bench", "cli"),  # entry points
     ("__main__",),
 )

@@ -159,9 +159,10 @@ def describe_reports(data: Path, as_of: datetime) -> str:
 
 
 def replay_through_airflow(
-    layout: Layout, replay: Replay, truth: Mapping[str, Any], sim: Mapping[str, Any]
+    layout: Layout, replay: Replay, truth: Mapping[str, Any], sim: Mapping[str, Any], *, serve: bool = False
 ) -> None:
-    """Start Airflow, run the phases, stop Airflow; DemoFailed (or ComponentDied) says what broke."""
+    """Start Airflow, run the phases, stop Airflow (`serve`: on Ctrl-C, once the results are
+    printed); DemoFailed (or ComponentDied) says what broke."""
     started = time.monotonic()
     env = demo_environment(layout)
     prepare(layout, env)
@@ -201,11 +202,16 @@ def replay_through_airflow(
         backfill(airflow, (EVALUATION_DAG,), replay, conf={"reports_from": replay.last_as_of.isoformat()})
         say(f"evaluation backfill: {time.monotonic() - phase:.0f} s")
         send_all_alerts(airflow)
+        if serve:
+            print_results(layout, replay)
+            say(f"serving: the dashboard is {layout.base_url}/ctwatch/incidents (login: admin /"
+                f" {admin_password(layout)}); Ctrl-C stops Airflow and the simulator")  # fmt: skip
+            wait_for("Ctrl-C", lambda: False, processes, timeout_s=float("inf"))
     finally:
         stop_components(processes)
 
 
-def run(layout: Layout, replay: Replay, scenario: Path) -> int:
+def run(layout: Layout, replay: Replay, scenario: Path, *, serve: bool = False) -> int:
     started = time.monotonic()
     layout.data.mkdir(parents=True, exist_ok=True)
     truth = ground_truth(scenario, layout.data)
@@ -217,18 +223,26 @@ def run(layout: Layout, replay: Replay, scenario: Path) -> int:
         write_demo_config(layout.config_file, Path(sim["config_file"]), layout.data, intervals)
         say(f"configuration: {layout.config_file}")
         try:
-            replay_through_airflow(layout, replay, truth, sim)
+            replay_through_airflow(layout, replay, truth, sim, serve=serve)
         except (DemoFailed, TimeoutError) as failure:
             say(f"failed: {failure}")
             return 1
+        except KeyboardInterrupt:
+            say("stopped")
+            return 0
+    if not serve:
+        print_results(layout, replay)
+    print(f"Airflow UI data: {layout.airflow_home}; finished in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def print_results(layout: Layout, replay: Replay) -> None:
     print()
     print(f"July 2020 OCSP-EKU incident as of {replay.last_as_of:%Y-%m-%d %H:%M} UTC")
     print(format_table(summarize(layout.warehouse, replay.last_as_of)))
     replay_file = layout.data / "alerts" / "replay.jsonl"
     print(f"\nhistorical alerts ({replay_file}): {format_alert_counts(alert_counts(replay_file))}")
-    print(describe_reports(layout.data, replay.last_as_of))
-    print(f"Airflow UI data: {layout.airflow_home}; finished in {time.monotonic() - started:.0f} s")
-    return 0
+    print(describe_reports(layout.data, replay.last_as_of), flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crtsh-interval", default="7d", help="crt.sh and Bugzilla cadence")
     parser.add_argument("--scenario", type=Path, default=SCENARIO_FILE)
     parser.add_argument("--port", type=int, default=0, help="Airflow API port (default: a free one)")
+    parser.add_argument(
+        "--serve", action="store_true", help="keep Airflow and the dashboard up after the replay, to Ctrl-C"
+    )
     args = parser.parse_args(argv)
     data = Path(os.environ.get("CTWATCH_DEMO_DIR", PROJECT_ROOT / "data" / "demo")).resolve()
     layout = Layout(
@@ -250,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
         port=args.port or _free_port(),
         config_file=data / "ctwatch.toml",
     )
-    return run(layout, Replay(args.start, args.end, args.interval, args.crtsh_interval), args.scenario)
+    replay = Replay(args.start, args.end, args.interval, args.crtsh_interval)
+    return run(layout, replay, args.scenario, serve=args.serve)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,11 @@ class Api:
         token = self._call("/auth/token", body={"username": ADMIN_USER, "password": password})
         self._token: str = token["access_token"]
 
+    @property
+    def token(self) -> str:
+        """The JWT this client sends: a Bearer token for Airflow's API and its plugins' pages."""
+        return self._token
+
     def _call(self, path: str, body: Mapping[str, Any] | None = None, method: str | None = None) -> Any:
         headers = {"Content-Type": "application/json"}
         if getattr(self, "_token", None):

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from ctwatch import evaluate, warehouse
+from ctwatch.dashboard.reader import open_snapshot
+from ctwatch.dashboard.snapshot import snapshot_path
 from tests.conftest import REPO_ROOT
 from tests.crl.factory import Ca
 from tests.evaluate.conftest import World, revoked, root_ca, utc
@@ -41,12 +43,18 @@ def test_evaluate_compliance_dag_judges_as_of_the_interval_end(
     run = dag.test(logical_date=logical_date, run_conf={"reports_from": "2020-07-25T12:00:01Z"})
     assert run.state == "success"
     assert not (tmp_path / "reports").exists()
+    assert not (tmp_path / "dashboard").exists()
     run = dag.test(logical_date=logical_date)
     assert run.state == "success"
     as_of = run.data_interval_end
     assert as_of == logical_date  # the interval ends at the logical date
     index = (tmp_path / "reports" / "index.md").read_text()
     assert index.startswith("# ctwatch reports as of 2020-07-25 12:00 UTC")
+    with open_snapshot(snapshot_path(tmp_path)) as dashboard:  # what the Compliance pages read
+        assert dashboard is not None
+        assert dashboard.meta()["evaluated_as_of"] == "2020-07-25T12:00:00Z"
+        (shown,) = dashboard.certificates("ocsp-eku-2020:SECOM Trust Systems")
+        assert (shown["der_sha256"], shown["status"]) == (JPRS, "revoked_late")
 
     con = warehouse.connect(warehouse_file, read_only=True)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from ctwatch.alerts import AlertEvent, AlertFacts, Transition
+from ctwatch.alerts import AlertEvent, AlertFacts, OverdueCertificate, OverdueDigest, Transition
 
 AS_OF = datetime(2020, 7, 9, 1, tzinfo=UTC)
 DEADLINE = datetime(2020, 7, 8, tzinfo=UTC)
@@ -51,7 +51,7 @@ def event(
     der_sha256: str | None = CERT_SHA256,
     occurred_at: datetime = AS_OF,
     historical: bool = False,
-    overdue_week: int | None = None,
+    overdue_digest: OverdueDigest | None = None,
     disagreement: str | None = None,
     **fact_overrides: object,
 ) -> AlertEvent:
@@ -62,6 +62,45 @@ def event(
         occurred_at=occurred_at,
         historical=historical,
         facts=facts(**fact_overrides),
-        overdue_week=overdue_week,
+        overdue_digest=overdue_digest,
         disagreement=disagreement,
+    )
+
+
+def overdue(
+    der_sha256: str = CERT_SHA256, *, delay: timedelta = timedelta(days=1, hours=1), **overrides: object
+) -> OverdueCertificate:
+    values: dict[str, object] = {
+        "der_sha256": der_sha256,
+        "subject": "CN=JPRS Domain Validation Authority - G3,O=Japan Registry Services Co.\\, Ltd.,C=JP",
+        "serial_hex": "22b9b16c8bf9b5d6",
+        "deadline": DEADLINE,
+        "delay": delay,
+    }
+    values.update(overrides)
+    return OverdueCertificate(**values)  # type: ignore[arg-type]
+
+
+def digest_event(
+    *certificates: OverdueCertificate,
+    occurred_at: datetime = AS_OF,
+    period: timedelta | None = timedelta(days=1),
+    period_start: datetime = datetime(2020, 7, 9, tzinfo=UTC),
+) -> AlertEvent:
+    """A still_overdue digest as of AS_OF (2020-07-09T01:00Z): live, of the UTC day 2020-07-09 by
+    default; `period=None`: historical, of its evaluation."""
+    historical = period is None
+    return event(
+        Transition.STILL_OVERDUE,
+        der_sha256=None,
+        occurred_at=occurred_at,
+        historical=historical,
+        overdue_digest=OverdueDigest(
+            period_start=occurred_at if historical else period_start,
+            period=period,
+            certificates=certificates or (overdue(),),
+        ),
+        subject=None,
+        serial_hex=None,
+        delay=None,
     )

@@ -16,8 +16,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from ctwatch.alerts import Transition
+from ctwatch.alerts import AlertEvent, Transition
 from ctwatch.alerts.format import (
+    MAX_DIGEST_CERTIFICATES,
     MAX_FIELD_CHARS,
     MAX_SUBJECT_CHARS,
     email_content,
@@ -33,7 +34,7 @@ from ctwatch.alerts.format import (
     slack_message,
     visible_text,
 )
-from tests.alerts.events import CERT_SHA256, HOSTILE_SUBJECTS, event
+from tests.alerts.events import CERT_SHA256, HOSTILE_SUBJECTS, OTHER_SHA256, digest_event, event, overdue
 
 CRTSH = f"https://crt.sh/?sha256={CERT_SHA256}"
 BUG = "https://bugzilla.mozilla.org/show_bug.cgi?id=1649951"
@@ -138,8 +139,8 @@ def test_email_headers_cannot_be_injected_and_html_carries_no_markup_from_the_su
 
 
 def test_email_subject_says_what_happened_and_to_whom() -> None:
-    content = email_content(event(Transition.STILL_OVERDUE, overdue_week=3))
-    assert content.subject == "[ctwatch] Still overdue (week 3): SECOM Trust Systems CO., LTD."
+    content = email_content(event())
+    assert content.subject == "[ctwatch] Revocation deadline breached: SECOM Trust Systems CO., LTD."
     assert "Overdue by: 1 d 1 h\n" in content.text
     assert "Deadline: 2020-07-08 00:00 UTC\n" in content.text
 
@@ -177,7 +178,7 @@ def test_json_payload_keeps_raw_values(subject: str) -> None:
     assert decoded["event"]["facts"]["subject"] == subject
     assert decoded["event"]["transition"] == "deadline_breached"
     assert decoded["crtsh_url"] == CRTSH
-    assert decoded["schema"] == "ctwatch.alert/1"
+    assert decoded["schema"] == "ctwatch.alert/2"
 
 
 def test_long_and_hidden_text_is_truncated_and_made_visible() -> None:
@@ -200,3 +201,84 @@ def test_long_and_hidden_text_is_truncated_and_made_visible() -> None:
 )
 def test_delays_read_as_days_hours_minutes(delay: timedelta, shown: str) -> None:
     assert format_delay(delay) == shown
+
+
+# -- still_overdue digests ----------------------------------------------------------------------
+
+OTHER_CRTSH = f"https://crt.sh/?sha256={OTHER_SHA256}"
+
+
+def _two_certificate_digest(subject: str) -> AlertEvent:
+    """A live digest of the day 2020-07-09: the hostile subject overdue 3 d 4 h, a second
+    certificate (no subject or serial known) 1 d 1 h."""
+    return digest_event(
+        overdue(CERT_SHA256, subject=subject, serial_hex="1a", delay=timedelta(days=3, hours=4)),
+        overdue(OTHER_SHA256, subject=None, serial_hex=None),
+    )
+
+
+def test_a_digest_lists_its_certificates_most_overdue_first() -> None:
+    content = email_content(_two_certificate_digest("CN=JPRS"))
+    assert content.subject == "[ctwatch] Still overdue (2 certificates): SECOM Trust Systems CO., LTD."
+    assert content.text.endswith(
+        "\nOverdue certificates, most overdue first:\n"
+        "1. Overdue by: 3 d 4 h; Deadline: 2020-07-08 00:00 UTC; Subject: CN=JPRS; Serial: 1a; "
+        f"crt.sh: {CRTSH}\n"
+        f"2. Overdue by: 1 d 1 h; Deadline: 2020-07-08 00:00 UTC; crt.sh: {OTHER_CRTSH}\n"
+    )
+    assert "Digest period: 1 d from 2020-07-09 00:00 UTC\n" in content.text
+    assert "Subject:" not in content.text.split("Overdue certificates")[0]  # no certificate of its own
+    one = email_content(digest_event(period=None))
+    assert one.subject.startswith("[ctwatch] [historical] Still overdue (1 certificate): ")
+    assert "Digest period" not in one.text  # a replayed digest covers its evaluation: "As of" says when
+
+
+@HOSTILE
+def test_a_digest_shows_hostile_subjects_inert_in_every_channel(subject: str) -> None:
+    digest = _two_certificate_digest(subject)
+    shown = _shown(subject)
+
+    slack_lines = slack_message(digest)["text"].split("\n")
+    assert len(slack_lines) == 1 + len(fields(digest)) + 1 + 2  # headline, fields, title, two certificates
+    links = set(re.findall(r"<[^>]*>", "\n".join(slack_lines)))
+    assert links == {f"<{CRTSH}|crt.sh>", f"<{OTHER_CRTSH}|crt.sh>", f"<{BUG}|Bug>"}
+    (first,) = [line for line in slack_lines if line.startswith("1. ")]
+    subject_span = re.search(r"Subject: `([^`]*)`; Serial: `1a`", first)
+    assert subject_span is not None
+    assert html.unescape(subject_span.group(1)) == shown.replace("`", "\u02cb")
+
+    text = email_content(digest).text
+    assert f"1. Overdue by: 3 d 4 h; Deadline: 2020-07-08 00:00 UTC; Subject: {shown}; Serial: 1a; " in text
+    tags = _Tags(email_content(digest).html)
+    assert tags.tags <= {"html", "body", "p", "strong", "ul", "ol", "li", "code", "a"}
+    assert tags.hrefs == {CRTSH, OTHER_CRTSH, BUG}
+    assert shown in tags.code_texts
+
+    rendered = MARKDOWN.render(markdown_message(digest))
+    tags = _Tags(rendered)
+    assert tags.tags <= {"p", "strong", "ul", "ol", "li", "code", "a"}
+    assert tags.hrefs == {CRTSH, OTHER_CRTSH, BUG}
+    assert shown in tags.code_texts
+    assert rendered.count("<li>") == len(fields(digest)) + 2
+
+
+def test_a_long_digest_lists_the_first_fifty_and_counts_the_rest() -> None:
+    assert MAX_DIGEST_CERTIFICATES == 50
+    # 60 certificates overdue 60 h, 59 h, ... 1 h: the 50 most overdue are listed, down to 11 h.
+    certificates = [
+        overdue(f"{n:064x}", subject=f"CN=CA {n}", delay=timedelta(hours=n)) for n in range(60, 0, -1)
+    ]
+    digest = digest_event(*certificates)
+    text = email_content(digest).text
+    assert "50. Overdue by: 11 h; " in text
+    assert "51. " not in text
+    assert "CN=CA 10;" not in text
+    assert text.endswith("… and 10 more\n")
+    assert slack_message(digest)["text"].endswith("\n… and 10 more")
+    markdown = MARKDOWN.render(markdown_message(digest))
+    assert markdown.count("<li>") == len(fields(digest)) + 50
+    assert markdown.endswith("<p>… and 10 more</p>\n")  # its own paragraph, not part of the 50th item
+    assert email_content(digest).html.endswith("<p>… and 10 more</p></body></html>")
+    payload = json_payload(digest)
+    assert len(payload["event"]["overdue_digest"]["certificates"]) == 60  # the webhook's event lists all
+    assert payload["crtsh_url"] is None

@@ -9,7 +9,7 @@ import pytest
 
 from ctwatch import warehouse
 from ctwatch.alerts import REPLAY_CHANNEL, Transition, enqueue, mark_failed, mark_sent, pending
-from tests.alerts.events import AS_OF, OTHER_SHA256, event
+from tests.alerts.events import AS_OF, OTHER_SHA256, digest_event, event
 
 SENT_AT = datetime(2026, 3, 2, 12, tzinfo=UTC)
 LIVE = ["email", "slack", "webhook"]
@@ -40,10 +40,20 @@ def test_enqueuing_a_transition_again_adds_nothing(con: duckdb.DuckDBPyConnectio
     assert enqueue(con, []) == 0
 
 
-def test_each_overdue_week_is_its_own_transition(con: duckdb.DuckDBPyConnection) -> None:
-    weeks = [event(Transition.STILL_OVERDUE, overdue_week=week) for week in (1, 2, 2, 3)]
-    assert enqueue(con, weeks) == 3
-    assert enqueue(con, [event(Transition.STILL_OVERDUE, overdue_week=4)]) == 1
+def test_a_live_digest_is_enqueued_once_per_day_a_historical_one_once_per_evaluation(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    # AS_OF is 2020-07-09T01:00Z: the hourly evaluations of that UTC day share one digest.
+    day = datetime(2020, 7, 9, tzinfo=UTC)
+    hourly = [digest_event(occurred_at=AS_OF + timedelta(hours=h), period_start=day) for h in range(23)]
+    assert enqueue(con, hourly[:2]) == 1
+    assert enqueue(con, hourly[2:]) == 0
+    next_day = digest_event(occurred_at=day + timedelta(days=1), period_start=day + timedelta(days=1))
+    assert enqueue(con, [next_day]) == 1
+    replayed = [digest_event(occurred_at=AS_OF + timedelta(hours=h), period=None) for h in (0, 12, 12)]
+    assert enqueue(con, replayed) == 2
+    stored = {p.event for p in pending(con, live_channels=LIVE)}
+    assert stored == {hourly[0], next_day, replayed[0], replayed[1]}  # the first of each key is kept
 
 
 def test_enqueue_takes_part_in_the_callers_transaction(con: duckdb.DuckDBPyConnection) -> None:

@@ -83,6 +83,18 @@ def test_defaults_then_the_file_then_variables_each_with_its_origin(tmp_path: Pa
     assert settings.declarations.incidents == ()  # the file declares none
 
 
+def test_the_overdue_digest_period_defaults_to_a_day_and_comes_from_the_file_or_its_variable(
+    tmp_path: Path,
+) -> None:
+    assert load_settings(_write(tmp_path, ""), {}).alerts.overdue_digest_period == timedelta(days=1)
+    path = _write(tmp_path, '[alerts]\noverdue_digest_period = "7d"\n')
+    assert load_settings(path, {}).alerts.overdue_digest_period == timedelta(days=7)
+    variable = {"CTWATCH_ALERTS_OVERDUE_DIGEST_PERIOD": "12h"}
+    assert load_settings(path, variable).alerts.overdue_digest_period == timedelta(hours=12)
+    with pytest.raises(ConfigError, match="overdue_digest_period = 'daily': expected"):
+        load_settings(_write(tmp_path, '[alerts]\noverdue_digest_period = "daily"\n'), {})
+
+
 def test_without_a_file_the_defaults_and_the_packaged_incident(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,70 +10,23 @@ demo with its Airflow metadata on the machine's PostgreSQL: the same output and 
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import tomllib
-from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
-from ctwatch import warehouse
 from ctwatch.demo import SCENARIO_FILE
-from ctwatch.evaluate import read
 from ctwatch.evaluate.model import Verdict
-from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.world import World
-from tests.conftest import REPO_ROOT
+from ctwatch_airflow.rest_api import Api
 from tests.declared import parse_delay
-from tests.services import fresh_postgres_database
+from tests.e2e.conftest import END
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
-
-END = datetime(2020, 9, 7, tzinfo=UTC)  # 12 weekly intervals: the last as-of is END
-DEMO_TIMEOUT_S = 600
-
-
-def _run_demo(data: Path, **extra_env: str) -> dict[str, Any]:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "CTWATCH_AIRFLOW_DB"))},
-        "CTWATCH_DEMO_DIR": str(data),
-        "PYTHONPATH": f"{REPO_ROOT / 'include'}{os.pathsep}{REPO_ROOT / 'plugins'}",
-        **extra_env,
-    }
-    argv = [
-        sys.executable, "-m", "ctwatch_airflow.demo",
-        "--from", "2020-06-15", "--to", "2020-09-07", "--interval", "7d",
-    ]  # fmt: skip
-    done = subprocess.run(
-        argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=DEMO_TIMEOUT_S, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    world = World.load(load_scenario(SCENARIO_FILE), cache_dir=data / "sim-cache")
-    con = warehouse.connect(data / "warehouse.duckdb", read_only=True)
-    try:
-        assert read.latest_evaluation(con, END) == END
-        verdicts = read.verdicts(con, END)
-    finally:
-        con.close()
-    replay = data / "alerts" / "replay.jsonl"
-    alerts = [json.loads(line)["alert"]["event"] for line in replay.read_text().splitlines()]
-    return {"output": done.stdout, "world": world, "verdicts": verdicts, "alerts": alerts, "data": data}
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    return _run_demo(tmp_path_factory.mktemp("demo"))
-
-
-@pytest.fixture(scope="module")
-def demo_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    with fresh_postgres_database() as url:
-        yield _run_demo(tmp_path_factory.mktemp("demo-pg"), CTWATCH_AIRFLOW_DB=url)
 
 
 def _expected(world: World) -> dict[str, dict[str, Any]]:
@@ -134,12 +87,17 @@ def test_verdicts_match_the_declared_truth(demo: dict[str, Any]) -> None:
         ), f"{expected['cert']}: {verdict.basis_text}"
 
 
+def _digest_as_of(alert: dict[str, Any]) -> str | None:
+    digest = alert.get("overdue_digest")
+    return None if digest is None else str(digest["period_start"])
+
+
 def test_the_alerts_raised_match_the_declared_transitions(demo: dict[str, Any]) -> None:
     expected = _expected(demo["world"])
     alerts = demo["alerts"]
     assert all(alert["historical"] for alert in alerts)
     keys = [
-        (a["incident_id"], a["der_sha256"], a["transition"], a.get("overdue_week"), a.get("disagreement"))
+        (a["incident_id"], a["der_sha256"], a["transition"], _digest_as_of(a), a.get("disagreement"))
         for a in alerts
     ]
     assert len(keys) == len(set(keys)), "an alert was raised twice"
@@ -152,10 +110,36 @@ def test_the_alerts_raised_match_the_declared_transitions(demo: dict[str, Any]) 
         assert raised == declared, transition
 
 
+def test_the_last_digests_list_the_certificates_declared_overdue(demo: dict[str, Any]) -> None:
+    """A replay raises one still_overdue digest per incident and run: the last run's list, across
+    incidents, exactly the certificates july2020.toml declares overdue at the end, with their delays."""
+    digests = [a for a in demo["alerts"] if a["transition"] == "still_overdue"]
+    assert all(a["der_sha256"] is None for a in digests)
+    last = [a for a in digests if datetime.fromisoformat(a["occurred_at"]) == END]
+    listed = [c for a in last for c in a["overdue_digest"]["certificates"]]
+    declared = {der: e for der, e in _expected(demo["world"]).items() if e["status"] == "overdue"}
+    assert len(declared) == 25
+    assert sorted(c["der_sha256"] for c in listed) == sorted(declared)
+    for certificate in listed:
+        assert _iso_duration(certificate["delay"]) == parse_delay(
+            declared[certificate["der_sha256"]]["delay"]
+        )
+    owners = {a["facts"]["ca_owner"] for a in last}
+    assert len(owners) == len(last)  # one digest per incident
+
+
+def _iso_duration(text: str) -> timedelta:
+    """msgspec's ISO 8601 duration of a timedelta, e.g. 'P61D' or 'P8DT23400S'."""
+    match = re.fullmatch(r"P(?:(\d+)D)?(?:T(\d+)S)?", text)
+    assert match is not None, text
+    return timedelta(days=int(match.group(1) or 0), seconds=int(match.group(2) or 0))
+
+
 def _what_it_printed(demo: dict[str, Any]) -> list[str]:
     """The owner table, the alerts by transition and the reports listed, data folder left out."""
     lines = demo["output"].split("July 2020 OCSP-EKU incident as of", 1)[1].splitlines()
-    return [line.replace(str(demo["data"]), "<data>") for line in lines if not line.startswith("Airflow UI")]
+    shown = [line for line in lines if not line.startswith(("Airflow UI", "demo: serving"))]
+    return [line.replace(str(demo["data"]), "<data>") for line in shown]
 
 
 def _reports(demo: dict[str, Any]) -> dict[str, bytes]:
@@ -190,3 +174,28 @@ def test_on_postgresql_metadata_the_demo_prints_and_writes_what_it_does_on_sqlit
     for run in (demo, demo_on_postgres):
         for log in (run["data"] / "airflow" / "logs" / "components").glob("*.log"):
             assert "database is locked" not in log.read_text(errors="replace"), log
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, str]:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as refused:
+        return refused.code, ""
+
+
+def test_the_served_dashboard_is_behind_airflows_login(demo: dict[str, Any]) -> None:
+    base = demo["base_url"]
+    paths = ("/ctwatch/incidents", "/ctwatch/api/incidents", "/ctwatch/incident/file?id=x&name=appendix.csv")
+    for path in paths:
+        assert _get(base + path)[0] == 401, path
+    token = Api(base, demo["password"]).token
+    status, page = _get(base + "/ctwatch/incidents", token)
+    assert status == 200
+    assert "Evaluation as of <strong>2020-09-07T00:00:00Z</strong>" in page
+    status, listed = _get(base + "/ctwatch/api/incidents", token)
+    owners = {i["ca_owner"] for i in json.loads(listed)["incidents"]}
+    assert owners == {"SECOM Trust Systems", "Sim DigiSign", "Sim Sectora", "Sim QuoVista", "Sim Camerfirma",
+                      "Sim Prompt Trust"}  # fmt: skip

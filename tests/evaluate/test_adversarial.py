@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from ctwatch import rule_runs, warehouse
+from ctwatch.alerts.model import decode_event
 from ctwatch.evaluate import EvaluationConfig, Verdict, evaluate, incidents, verdicts
 from ctwatch.evaluate.config import parse_config
 from ctwatch.ingest import START_AT_ORIGIN, IngestConfig, ingest_once
@@ -172,3 +173,23 @@ def test_alerts_match_the_declared_truth(replayed: Replayed, con: Any, expected:
     ).fetchall()
     assert {transition: first.astimezone(UTC) for transition, first in rows} == expected["first"]
     assert con.execute("SELECT bool_and(historical) FROM alert_outbox").fetchone() == (True,)
+
+
+@pytest.mark.parametrize("expected", DECLARED["expected_digests"], ids=lambda e: e["incident"])
+def test_digests_match_the_declared_truth(replayed: Replayed, con: Any, expected: dict[str, Any]) -> None:
+    rows = con.execute(
+        "SELECT occurred_at, der_sha256, event_json FROM alert_outbox"
+        " WHERE transition = 'still_overdue' AND incident_id = $i ORDER BY occurred_at",
+        {"i": expected["incident"]},
+    ).fetchall()
+    first = expected.get("from")
+    assert [at.astimezone(UTC) for at, _, _ in rows] == [
+        poll for poll in replayed.polls if first is not None and poll >= first
+    ]
+    assert {der for _, der, _ in rows} <= {None}  # incident-level alerts
+    last = decode_event(rows[-1][2]).overdue_digest if rows else None
+    listed = {} if last is None else {c.der_sha256: c.delay for c in last.certificates}
+    assert listed == {replayed.sha[cert]: parse_delay(delay) for cert, delay in expected["last"].items()}
+    if last is not None:
+        delays = [c.delay for c in last.certificates]
+        assert delays == sorted(delays, reverse=True)

@@ -1,4 +1,5 @@
-"""Alerts: one per state transition, from the evaluator through the outbox to each channel.
+"""Alerts: one per state transition, and one still_overdue digest per incident and period, from the
+evaluator through the outbox to each channel.
 
 The evaluator builds `AlertEvent`s and calls `enqueue`; the send_alerts DAG calls `deliver_pending`
 with the channels of plugins/ctwatch_airflow/notifications.py. Formatting per channel lives in
@@ -8,11 +9,14 @@ with the channels of plugins/ctwatch_airflow/notifications.py. Formatting per ch
 from ctwatch.alerts.deliver import Channel, DeliverySummary, deliver_pending
 from ctwatch.alerts.model import (
     HISTORICAL_AFTER,
+    OVERDUE_DIGEST_PERIOD,
     AlertEvent,
     AlertFacts,
+    OverdueCertificate,
+    OverdueDigest,
     Transition,
     is_historical,
-    overdue_week_at,
+    overdue_digest_of,
 )
 from ctwatch.alerts.outbox import (
     DEFAULT_MAX_ATTEMPTS,
@@ -28,11 +32,14 @@ from ctwatch.alerts.replay import ReplaySink
 __all__ = [
     "DEFAULT_MAX_ATTEMPTS",
     "HISTORICAL_AFTER",
+    "OVERDUE_DIGEST_PERIOD",
     "REPLAY_CHANNEL",
     "AlertEvent",
     "AlertFacts",
     "Channel",
     "DeliverySummary",
+    "OverdueCertificate",
+    "OverdueDigest",
     "PendingAlert",
     "ReplaySink",
     "Transition",
@@ -41,6 +48,6 @@ __all__ = [
     "is_historical",
     "mark_failed",
     "mark_sent",
-    "overdue_week_at",
+    "overdue_digest_of",
     "pending",
 ]

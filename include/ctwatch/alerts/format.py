@@ -11,6 +11,10 @@ escape, so no field can add a line, a header, or reorder what is displayed. Then
 - Markdown: third-party text in a code span (no links, HTML or emphasis inside one in CommonMark
   or GFM), prose through `escape_markdown` (every ASCII punctuation backslash-escaped).
 - JSON: raw values; the JSON encoding is the escape.
+
+A still_overdue digest lists its certificates after the fields, one line each, most overdue first,
+up to `MAX_DIGEST_CERTIFICATES` (the JSON webhook's event holds every one), each value escaped as
+the same field of a single-certificate alert.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import html
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
@@ -31,7 +36,9 @@ from ctwatch.alerts.model import AlertEvent, Transition
 
 MAX_FIELD_CHARS = 300  # a DN can be long, but a message line should not be
 MAX_SUBJECT_CHARS = 160  # e-mail Subject
-JSON_SCHEMA = "ctwatch.alert/1"
+MAX_DIGEST_CERTIFICATES = 50  # lines of a digest message; more are counted, not listed
+DIGEST_TITLE = "Overdue certificates, most overdue first"
+JSON_SCHEMA = "ctwatch.alert/2"
 CRTSH_URL = "https://crt.sh/?sha256={der_sha256}"
 ELLIPSIS = "…"
 # Unicode categories that change layout or are invisible: controls (Cc, incl. NUL, CR, LF, TAB),
@@ -104,10 +111,11 @@ def format_delay(delay: timedelta) -> str:
 
 
 def headline(event: AlertEvent) -> str:
-    """What happened, e.g. 'Still overdue (week 3)'; plain text made only by us."""
+    """What happened, e.g. 'Still overdue (3 certificates)'; plain text made only by us."""
     text = _HEADLINES[event.transition]
-    if event.overdue_week is not None:
-        text = f"{text} (week {event.overdue_week})"
+    if event.overdue_digest is not None:
+        count = len(event.overdue_digest.certificates)
+        text = f"{text} ({count} certificate{'' if count == 1 else 's'})"
     if event.disagreement is not None:
         text = f"{text} ({event.disagreement})"
     return f"[historical] {text}" if event.historical else text
@@ -142,14 +150,51 @@ def fields(event: AlertEvent) -> list[Field]:
         ("Recovered at", _time_or_none(facts.recovered_at), Kind.TIME),
         ("Evidence", facts.evidence, Kind.PROSE),
         ("As of", format_time(event.occurred_at), Kind.TIME),
+        ("Digest period", _period_or_none(event), Kind.TIME),
         ("crt.sh", event.der_sha256 and CRTSH_URL.format(der_sha256=event.der_sha256), Kind.LINK),
         ("Bug", facts.bug_url, Kind.LINK),
     ]
     return [Field(label, value, kind) for label, value, kind in candidates if value]
 
 
+def digest_rows(event: AlertEvent) -> tuple[list[list[Field]], int]:
+    """The certificates a digest message lists, each as its fields, and how many it leaves out."""
+    if event.overdue_digest is None:
+        return [], 0
+    certificates = event.overdue_digest.certificates
+    rows = []
+    for certificate in certificates[:MAX_DIGEST_CERTIFICATES]:
+        candidates: list[tuple[str, str | None, Kind]] = [
+            ("Overdue by", format_delay(certificate.delay), Kind.TIME),
+            ("Deadline", format_time(certificate.deadline), Kind.TIME),
+            ("Subject", certificate.subject, Kind.LITERAL),
+            ("Serial", certificate.serial_hex, Kind.LITERAL),
+            ("crt.sh", CRTSH_URL.format(der_sha256=certificate.der_sha256), Kind.LINK),
+        ]
+        rows.append([Field(label, value, kind) for label, value, kind in candidates if value])
+    return rows, max(0, len(certificates) - MAX_DIGEST_CERTIFICATES)
+
+
+def _digest_lines(event: AlertEvent, labelled: Callable[[Field], str]) -> tuple[list[str], str | None]:
+    """The digest's certificates as numbered lines ('1. Overdue by: …; Deadline: …', each field
+    rendered by the channel's `labelled`), and the line counting those left out, if any."""
+    rows, left_out = digest_rows(event)
+    lines = [
+        f"{number}. " + "; ".join(labelled(field) for field in row)
+        for number, row in enumerate(rows, start=1)
+    ]
+    return lines, f"{ELLIPSIS} and {left_out} more" if left_out else None
+
+
 def _time_or_none(value: datetime | None) -> str | None:
     return None if value is None else format_time(value)
+
+
+def _period_or_none(event: AlertEvent) -> str | None:
+    digest = event.overdue_digest
+    if digest is None or digest.period is None:
+        return None  # a historical digest covers its evaluation: "As of" says when
+    return f"{format_delay(digest.period)} from {format_time(digest.period_start)}"
 
 
 # --- Slack -------------------------------------------------------------------------------------
@@ -170,6 +215,11 @@ def slack_message(event: AlertEvent) -> dict[str, Any]:
     lines = [f"*{escape_slack(headline(event))}*: {slack_literal(concerns(event))}"]
     for field in fields(event):
         lines.append(f"• {field.label}: {_slack_value(field)}")
+    digest, more = _digest_lines(event, lambda field: f"{field.label}: {_slack_value(field)}")
+    if digest:
+        lines += [f"*{escape_slack(DIGEST_TITLE)}*", *digest]
+    if more:
+        lines.append(more)
     return {"text": "\n".join(lines), "mrkdwn": True, "unfurl_links": False, "unfurl_media": False}
 
 
@@ -194,8 +244,13 @@ def email_content(event: AlertEvent) -> EmailContent:
         html_items.append(f"<li>{html.escape(field.label)}: {_html_value(field)}</li>")
     body_html = (
         f"<html><body><p><strong>{html.escape(visible_text(headline(event)))}</strong></p>"
-        f"<ul>{''.join(html_items)}</ul></body></html>"
+        f"<ul>{''.join(html_items)}</ul>{_html_digest(event)}</body></html>"
     )
+    digest, more = _digest_lines(event, lambda field: f"{field.label}: {visible_text(field.value)}")
+    if digest:
+        text_lines += ["", f"{DIGEST_TITLE}:", *digest]
+    if more:
+        text_lines.append(more)
     return EmailContent(subject=subject, text="\n".join(text_lines) + "\n", html=body_html)
 
 
@@ -210,6 +265,18 @@ def email_message(event: AlertEvent, *, from_addr: str, to_addrs: list[str]) -> 
     message.set_content(content.text)
     message.add_alternative(content.html, subtype="html")
     return message
+
+
+def _html_digest(event: AlertEvent) -> str:
+    rows, left_out = digest_rows(event)
+    if not rows:
+        return ""
+    items = "".join(
+        "<li>" + "; ".join(f"{html.escape(field.label)}: {_html_value(field)}" for field in row) + "</li>"
+        for row in rows
+    )
+    more = f"<p>{ELLIPSIS} and {left_out} more</p>" if left_out else ""
+    return f"<p><strong>{html.escape(DIGEST_TITLE)}</strong></p><ol>{items}</ol>{more}"
 
 
 def _html_value(field: Field) -> str:
@@ -247,6 +314,13 @@ def markdown_message(event: AlertEvent) -> str:
     lines = [f"**{escape_markdown(headline(event))}**: {escape_markdown(concerns(event))}", ""]
     for field in fields(event):
         lines.append(f"- {escape_markdown(field.label)}: {_markdown_value(field)}")
+    digest, more = _digest_lines(
+        event, lambda field: f"{escape_markdown(field.label)}: {_markdown_value(field)}"
+    )
+    if digest:
+        lines += ["", f"**{escape_markdown(DIGEST_TITLE)}**", "", *digest]
+    if more:
+        lines += ["", more]  # a blank line first, or it continues the last item
     return "\n".join(lines) + "\n"
 
 

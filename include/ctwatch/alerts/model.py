@@ -1,5 +1,6 @@
 """What an alert is: one state transition of an incident, of one of its certificates, or of a
-source ctwatch watches through (down for longer than `source_down_after`, then recovered).
+source ctwatch watches through (down for longer than `source_down_after`, then recovered); or, while
+certificates stay overdue, one still_overdue digest per incident and period listing them all.
 
 The evaluator detects transitions and builds `AlertEvent`s; everything after that (outbox,
 formatting, sending) works from the event alone. Certificate text in `AlertFacts` is
@@ -9,16 +10,22 @@ attacker-controlled: only `ctwatch.alerts.format` turns it into channel markup.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import msgspec
 
-from ctwatch.timeutil import require_aware
+from ctwatch.timeutil import iso_z, require_aware
 
 # An evaluation whose as-of is more than this before the real time replays the past (a backfill):
 # its alerts are historical. An hourly run that the scheduler caught up a few hours late is still live.
 HISTORICAL_AFTER = timedelta(days=1)
+# A live evaluation raises at most one still_overdue digest per incident in each period of this
+# length (`[alerts] overdue_digest_period`).
+OVERDUE_DIGEST_PERIOD = timedelta(days=1)
+# Digest periods count from this Monday 00:00 UTC: "1d" periods are UTC days, "7d" ones Monday weeks.
+DIGEST_PERIODS_FROM = datetime(1970, 1, 5, tzinfo=UTC)
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _KIND = re.compile(r"[a-z0-9_]+")
 
@@ -29,7 +36,7 @@ class Transition(StrEnum):
     DEADLINE_IN_24H = "deadline_in_24h"
     DEADLINE_BREACHED = "deadline_breached"
     REVOKED_LATE = "revoked_late"
-    STILL_OVERDUE = "still_overdue"  # repeats weekly: one transition per `overdue_week`
+    STILL_OVERDUE = "still_overdue"  # a digest of the incident's overdue certificates, once per period
     SOURCES_DISAGREE = "sources_disagree"
     SOURCE_DOWN = "source_down"  # ctwatch is blind to a source: staff must know
     SOURCE_RECOVERED = "source_recovered"
@@ -66,16 +73,51 @@ class AlertFacts(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
                 require_aware(value, f"AlertFacts.{name}")
 
 
+class OverdueCertificate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One certificate of a still_overdue digest."""
+
+    der_sha256: str
+    subject: str | None  # RFC 4514; attacker-controlled
+    serial_hex: str | None
+    deadline: datetime
+    delay: timedelta  # overdue so far, as of the digest's evaluation
+
+    def __post_init__(self) -> None:
+        if not _SHA256_HEX.fullmatch(self.der_sha256):
+            raise ValueError(f"der_sha256 must be 64 lower-case hex digits: {self.der_sha256!r}")
+        require_aware(self.deadline, "OverdueCertificate.deadline")
+
+
+class OverdueDigest(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What a still_overdue alert lists: every certificate of the incident overdue as of the
+    evaluation, most overdue first. Build it with `overdue_digest_of`."""
+
+    period_start: datetime  # live: the start of the period it covers; historical: the as-of
+    period: timedelta | None  # live: the period's length; historical: None, one digest per evaluation
+    certificates: tuple[OverdueCertificate, ...]
+
+    def __post_init__(self) -> None:
+        require_aware(self.period_start, "OverdueDigest.period_start")
+        if not self.certificates:
+            raise ValueError("a digest lists at least one overdue certificate")
+
+    @property
+    def label(self) -> str:
+        """Its part of the alert key: 'period-<start>' (live) or 'as-of-<as-of>' (historical)."""
+        kind = "as-of" if self.period is None else "period"
+        return f"{kind}-{iso_z(self.period_start)}"
+
+
 class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """One transition; `key` identifies it, so enqueuing it again changes nothing."""
 
     incident_id: str
-    der_sha256: str | None  # None: an incident-level alert (new incident, clock not started)
+    der_sha256: str | None  # None: an incident-level alert (new incident, clock not started, digest)
     transition: Transition
     occurred_at: datetime  # the as-of of the evaluation that saw the transition, not the wall clock
     historical: bool  # see `is_historical`: goes to the replay sink, never to live channels
     facts: AlertFacts
-    overdue_week: int | None = None  # still_overdue only: see `overdue_week_at()`
+    overdue_digest: OverdueDigest | None = None  # still_overdue only
     disagreement: str | None = None  # sources_disagree only: its kind, one alert per kind
     episode: str | None = None  # source transitions only: "<source> <target> <failing since>"
 
@@ -85,11 +127,10 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         if self.der_sha256 is not None and not _SHA256_HEX.fullmatch(self.der_sha256):
             raise ValueError(f"der_sha256 must be 64 lower-case hex digits: {self.der_sha256!r}")
         require_aware(self.occurred_at, "occurred_at")
-        weekly = self.transition is Transition.STILL_OVERDUE
-        if weekly != (self.overdue_week is not None):
-            raise ValueError("overdue_week is required for still_overdue and only for it")
-        if self.overdue_week is not None and self.overdue_week < 1:
-            raise ValueError(f"overdue_week counts from 1, got {self.overdue_week}")
+        if (self.transition is Transition.STILL_OVERDUE) != (self.overdue_digest is not None):
+            raise ValueError("overdue_digest is required for still_overdue and only for it")
+        if self.overdue_digest is not None:
+            self._check_digest(self.overdue_digest)
         if self.disagreement is not None and self.transition is not Transition.SOURCES_DISAGREE:
             raise ValueError("disagreement is only for sources_disagree")
         if self.disagreement is not None and not _KIND.fullmatch(self.disagreement):
@@ -99,13 +140,25 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
         if self.episode is not None and "|" in self.episode:
             raise ValueError(f"episode must be free of '|': {self.episode!r}")
 
+    def _check_digest(self, digest: OverdueDigest) -> None:
+        if self.der_sha256 is not None:
+            raise ValueError("a still_overdue digest is an incident-level alert: der_sha256 must be None")
+        if self.historical != (digest.period is None):
+            raise ValueError("a historical digest covers its evaluation (period None), a live one a period")
+        if digest.period is None and digest.period_start != self.occurred_at:
+            raise ValueError("a historical digest starts at its evaluation's as-of")
+        if digest.period is not None and not (
+            digest.period_start <= self.occurred_at < digest.period_start + digest.period
+        ):
+            raise ValueError("a live digest's period must hold its evaluation's as-of")
+
     @property
     def key(self) -> str:
-        """The outbox key: incident | certificate ('-' for the incident) | transition [| week-N]
-        [| disagreement kind] [| source episode]."""
+        """The outbox key: incident | certificate ('-' for the incident) | transition
+        [| digest period, see `OverdueDigest.label`] [| disagreement kind] [| source episode]."""
         parts = [self.incident_id, self.der_sha256 or "-", str(self.transition)]
-        if self.overdue_week is not None:
-            parts.append(f"week-{self.overdue_week}")
+        if self.overdue_digest is not None:
+            parts.append(self.overdue_digest.label)
         if self.disagreement is not None:
             parts.append(self.disagreement)
         if self.episode is not None:
@@ -120,15 +173,26 @@ def is_historical(as_of: datetime, now: datetime, *, after: timedelta = HISTORIC
     return as_of < now - after
 
 
-def overdue_week_at(deadline: datetime, as_of: datetime) -> int | None:
-    """Which still_overdue week `as_of` falls in: week N begins at deadline + N * 7 days.
-
-    None before the first full week has passed: deadline_breached covers the first 7 days.
-    """
-    require_aware(deadline, "deadline")
+def digest_period_start(as_of: datetime, period: timedelta) -> datetime:
+    """The start of the digest period holding `as_of` (periods count from `DIGEST_PERIODS_FROM`)."""
     require_aware(as_of, "as_of")
-    weeks = (as_of - deadline) // timedelta(days=7)
-    return weeks if weeks >= 1 else None
+    if period <= timedelta(0):
+        raise ValueError(f"a digest period must be positive, got {period}")
+    moment = as_of.astimezone(UTC)
+    return moment - (moment - DIGEST_PERIODS_FROM) % period
+
+
+def overdue_digest_of(
+    certificates: Iterable[OverdueCertificate], as_of: datetime, period: timedelta | None
+) -> OverdueDigest | None:
+    """The digest of an evaluation as of `as_of` (`period`: a live one's, None for a historical
+    one), most overdue first; None when nothing is overdue."""
+    # Equal delays (one deadline for the whole incident) keep a stable order: by fingerprint.
+    ordered = tuple(sorted(certificates, key=lambda c: (-c.delay, c.der_sha256)))
+    if not ordered:
+        return None
+    start = as_of if period is None else digest_period_start(as_of, period)
+    return OverdueDigest(period_start=start, period=period, certificates=ordered)
 
 
 _encoder = msgspec.json.Encoder()

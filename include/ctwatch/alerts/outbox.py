@@ -44,7 +44,6 @@ def enqueue(con: duckdb.DuckDBPyConnection, events: Iterable[AlertEvent]) -> int
         "incident_id": [e.incident_id for e in batch],
         "der_sha256": [e.der_sha256 for e in batch],
         "transition": [str(e.transition) for e in batch],
-        "overdue_week": [e.overdue_week for e in batch],
         "occurred_at": [e.occurred_at for e in batch],
         "historical": [e.historical for e in batch],
         "event_json": [encode_event(e) for e in batch],

@@ -1,1 +1,2 @@
-"""Benchmarks (scripts, not tests): `python -m ctwatch.bench.ingest`."""
+"""Benchmarks (scripts, not tests): `python -m ctwatch.bench.ingest` (CT ingestion against
+certspotter) and `python -m ctwatch.bench.dashboard` (the dashboard's page times)."""

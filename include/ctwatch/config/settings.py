@@ -55,6 +55,7 @@ class AlertSettings:
     email_connection: str
     webhook_connection: str
     source_down_after: timedelta
+    overdue_digest_period: timedelta
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,7 @@ class Settings:
             email_connection=self.values["alerts.email_connection"],
             webhook_connection=self.values["alerts.webhook_connection"],
             source_down_after=self.values["alerts.source_down_after"],
+            overdue_digest_period=self.values["alerts.overdue_digest_period"],
         )
 
     def interval(self, dag_id: str) -> timedelta:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Final
 
+from ctwatch.alerts import OVERDUE_DIGEST_PERIOD
 from ctwatch.ingest.config import START_AT_HEAD, START_AT_ORIGIN
 from ctwatch.ingest.ranges import MAX_RANGES, MIN_RANGE_ENTRIES
 
@@ -251,6 +252,11 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     Setting(
         "alerts.source_down_after", interval, timedelta(hours=24),
         "a source failing for longer than this raises source_down (and source_recovered after)",
+    ),
+    Setting(
+        "alerts.overdue_digest_period", interval, OVERDUE_DIGEST_PERIOD,
+        "one still_overdue digest per incident per period, counted from Monday 1970-01-05 00:00 UTC "
+        "(1d: UTC days, 7d: Monday weeks); a replay: one per evaluation",
     ),
     Setting("intervals.ingest_ct_logs", interval, timedelta(minutes=15), "CT ingestion"),
     Setting("intervals.ingest_revocations", interval, timedelta(hours=4), "CRLs, OCSP and the daily lists"),

@@ -24,10 +24,11 @@ The rules, for users, are in docs/verdicts.md; in short:
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from ctwatch.alerts import OVERDUE_DIGEST_PERIOD
 from ctwatch.evaluate.assess import assess
 from ctwatch.evaluate.config import (
     ConfigError,
@@ -62,17 +63,20 @@ def evaluate(
     *,
     config: EvaluationConfig | None = None,
     now: datetime | None = None,
+    overdue_digest_period: timedelta = OVERDUE_DIGEST_PERIOD,
 ) -> Assessment:
     """Evaluate as of `as_of`, store the rows of that as-of and enqueue the alert events.
 
     `now` is the real time, only to mark alerts of a replayed past as historical (default: the
-    wall clock); nothing else depends on it.
+    wall clock); nothing else depends on it. `overdue_digest_period` is how often a live
+    evaluation lists an incident's overdue certificates (`alert_events`).
     """
     require_aware(as_of, "as_of")
     config = config or load_config()
     load_key_destructions(con, config)
     assessment = assess(con, as_of, config)
-    save(con, assessment, alert_events(assessment, now or datetime.now(UTC)))
+    events = alert_events(assessment, now or datetime.now(UTC), overdue_digest_period=overdue_digest_period)
+    save(con, assessment, events)
     return assessment
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import duckdb
 
 from ctwatch import alerts
-from ctwatch.alerts import AlertEvent, AlertFacts, Transition
+from ctwatch.alerts import OVERDUE_DIGEST_PERIOD, AlertEvent, AlertFacts, OverdueCertificate, Transition
 from ctwatch.evaluate.config import EvaluationConfig, KeyDestruction
 from ctwatch.evaluate.model import Assessment, Incident, Verdict
 from ctwatch.evaluate.verdict import Status
@@ -194,12 +194,21 @@ def _verdict_row(as_of: datetime, v: Verdict) -> dict[str, Any]:
     }
 
 
-def alert_events(assessment: Assessment, now: datetime) -> list[AlertEvent]:
-    """One event per state the assessment shows; the outbox key keeps each transition to one alert."""
-    return list(_events(assessment, alerts.is_historical(assessment.as_of, now.astimezone(UTC))))
+def alert_events(
+    assessment: Assessment, now: datetime, *, overdue_digest_period: timedelta = OVERDUE_DIGEST_PERIOD
+) -> list[AlertEvent]:
+    """One event per state the assessment shows; the outbox key keeps each transition to one alert.
+
+    Overdue certificates make one still_overdue digest per incident: one per `overdue_digest_period`
+    when the evaluation is live, one per evaluation when it replays the past.
+    """
+    historical = alerts.is_historical(assessment.as_of, now.astimezone(UTC))
+    return list(_events(assessment, historical, None if historical else overdue_digest_period))
 
 
-def _events(assessment: Assessment, historical: bool) -> Iterator[AlertEvent]:
+def _events(
+    assessment: Assessment, historical: bool, digest_period: timedelta | None
+) -> Iterator[AlertEvent]:
     as_of = assessment.as_of
     incidents = {i.incident_id: i for i in assessment.incidents}
 
@@ -238,18 +247,29 @@ def _events(assessment: Assessment, historical: bool) -> Iterator[AlertEvent]:
         yield event(incident, Transition.NEW_INCIDENT)
         if incident.clock_start is None:
             yield event(incident, Transition.CLOCK_NOT_STARTED)
+    overdue: dict[str, list[OverdueCertificate]] = {}
     for verdict in assessment.verdicts:
         incident = incidents[verdict.incident_id]
         due = verdict.deadline
         if verdict.status is Status.PENDING and due is not None and due - as_of <= DEADLINE_WARNING:
             yield event(incident, Transition.DEADLINE_IN_24H, verdict)
-        elif verdict.status is Status.OVERDUE and due is not None:
+        elif verdict.status is Status.OVERDUE and due is not None and verdict.delay is not None:
             yield event(incident, Transition.DEADLINE_BREACHED, verdict)
-            week = alerts.overdue_week_at(due, as_of)
-            if week is not None:
-                yield event(incident, Transition.STILL_OVERDUE, verdict, overdue_week=week)
+            overdue.setdefault(incident.incident_id, []).append(
+                OverdueCertificate(
+                    der_sha256=verdict.der_sha256,
+                    subject=verdict.subject,
+                    serial_hex=verdict.serial_hex,
+                    deadline=due,
+                    delay=verdict.delay,
+                )
+            )
         elif verdict.status is Status.REVOKED_LATE:
             yield event(incident, Transition.REVOKED_LATE, verdict)
+    for incident_id, certificates in overdue.items():
+        digest = alerts.overdue_digest_of(certificates, as_of, digest_period)
+        if digest is not None:
+            yield event(incidents[incident_id], Transition.STILL_OVERDUE, overdue_digest=digest)
     kinds: dict[str, set[str]] = {}
     for disagreement in assessment.disagreements:
         kinds.setdefault(disagreement.der_sha256, set()).add(disagreement.kind)

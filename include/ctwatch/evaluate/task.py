@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from ctwatch import warehouse
+from ctwatch.alerts import OVERDUE_DIGEST_PERIOD
 from ctwatch.evaluate import EvaluationConfig, evaluate, load_config
 
 log = logging.getLogger(__name__)
@@ -27,13 +28,15 @@ def evaluate_compliance(
     *,
     config: EvaluationConfig | None = None,
     now: datetime | None = None,
+    overdue_digest_period: timedelta = OVERDUE_DIGEST_PERIOD,
 ) -> EvaluateComplianceSummary:
     """Evaluate the compliance clock as of `as_of` (the DAG's data_interval_end) with the declared
-    incidents of `config` (None: the packaged July 2020 incident)."""
+    incidents of `config` (None: the packaged July 2020 incident); `overdue_digest_period` is
+    `[alerts] overdue_digest_period`."""
     config = config or load_config()
     con = warehouse.connect(warehouse_file)
     try:
-        assessment = evaluate(con, as_of, config=config, now=now)
+        assessment = evaluate(con, as_of, config=config, now=now, overdue_digest_period=overdue_digest_period)
     finally:
         con.close()
     log.info(

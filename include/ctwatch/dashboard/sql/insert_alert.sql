@@ -1,0 +1,1 @@
+INSERT INTO alerts (position, doc) VALUES (?, ?);

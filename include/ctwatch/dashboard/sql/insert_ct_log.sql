@@ -1,0 +1,1 @@
+INSERT INTO ct_logs (doc) VALUES (?);

@@ -1,0 +1,1 @@
+INSERT INTO evidence (der_sha256, doc) VALUES (?, ?);

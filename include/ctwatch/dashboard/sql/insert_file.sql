@@ -1,0 +1,1 @@
+INSERT INTO files (incident_id, name, content) VALUES (?, ?, ?);

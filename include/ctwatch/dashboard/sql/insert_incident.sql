@@ -1,0 +1,1 @@
+INSERT INTO incidents (incident_id, doc) VALUES (?, ?);

@@ -1,0 +1,16 @@
+-- The dashboard's snapshot: what the pages show, as of one evaluation, written beside the live
+-- file and renamed into place. Documents are JSON: a page reads one row, or one incident's rows.
+CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE incidents (incident_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE certificates (
+    incident_id TEXT NOT NULL,
+    der_sha256 TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (incident_id, der_sha256)
+);
+CREATE TABLE evidence (der_sha256 TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE files (incident_id TEXT NOT NULL, name TEXT NOT NULL, content BLOB NOT NULL,
+                    PRIMARY KEY (incident_id, name));
+CREATE TABLE sources (doc TEXT NOT NULL);
+CREATE TABLE ct_logs (doc TEXT NOT NULL);
+CREATE TABLE alerts (position INTEGER PRIMARY KEY, doc TEXT NOT NULL);

@@ -1,0 +1,1 @@
+SELECT doc FROM alerts ORDER BY position LIMIT ?;

@@ -1,0 +1,1 @@
+SELECT doc FROM certificates WHERE incident_id = ? ORDER BY der_sha256;

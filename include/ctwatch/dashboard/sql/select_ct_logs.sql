@@ -1,0 +1,1 @@
+SELECT doc FROM ct_logs;

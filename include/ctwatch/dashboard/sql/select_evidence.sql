@@ -1,0 +1,1 @@
+SELECT doc FROM evidence WHERE der_sha256 = ?;

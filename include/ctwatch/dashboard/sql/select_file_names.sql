@@ -1,0 +1,1 @@
+SELECT name FROM files WHERE incident_id = ?;

@@ -1,0 +1,1 @@
+SELECT doc FROM incidents WHERE incident_id = ?;

@@ -1,0 +1,1 @@
+SELECT doc FROM incidents ORDER BY incident_id;
