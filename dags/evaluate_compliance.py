@@ -18,9 +18,8 @@ from airflow.timetables.interval import DeltaDataIntervalTimetable
 
 from ctwatch.alerts.source_health import enqueue_source_alerts
 from ctwatch.evaluate import task as compliance_task
-from ctwatch.timeutil import parse_utc
 from ctwatch_airflow.defaults import DEFAULT_ARGS, HISTORY_START, WAREHOUSE_POOL
-from ctwatch_airflow.runs import run_as_of
+from ctwatch_airflow.runs import reports_from, run_as_of
 from ctwatch_airflow.settings import settings
 
 
@@ -58,9 +57,8 @@ def evaluate_compliance() -> None:
         # appendix.csv, incident.md and plots per incident, rewritten only where they changed
         context = get_current_context()
         as_of = run_as_of(context)
-        reports_from = (context["dag_run"].conf or {}).get("reports_from")
-        if reports_from and as_of < parse_utc(str(reports_from)):
-            return {"skipped": f"reports are written from {reports_from} (run conf reports_from)"}
+        if (start := reports_from(context)) and as_of < start:
+            return {"skipped": f"reports are written from {start} (run conf reports_from)"}
         # Here, not at the top: matplotlib's import (1.4 s measured) would be paid by every task
         # and every parse of this file.
         from ctwatch.report import write_reports  # noqa: PLC0415
@@ -76,9 +74,8 @@ def evaluate_compliance() -> None:
         # what the Compliance pages show: read by the API server, which never opens the warehouse
         context = get_current_context()
         as_of = run_as_of(context)
-        reports_from = (context["dag_run"].conf or {}).get("reports_from")
-        if reports_from and as_of < parse_utc(str(reports_from)):
-            return {"skipped": f"published from {reports_from} (run conf reports_from)"}
+        if (start := reports_from(context)) and as_of < start:
+            return {"skipped": f"published from {start} (run conf reports_from)"}
         from ctwatch.dashboard.snapshot import publish_snapshot, snapshot_path  # noqa: PLC0415 - matplotlib
 
         configured = settings()

@@ -11,6 +11,8 @@ from datetime import datetime
 
 from airflow.sdk import Context
 
+from ctwatch.timeutil import parse_utc
+
 
 def run_as_of(context: Context) -> datetime:
     """The end of the run's data interval, or the time a run without one was triggered for."""
@@ -25,3 +27,10 @@ def run_interval(context: Context) -> tuple[datetime, datetime] | None:
     """The run's data interval; None for a run triggered without a logical date."""
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     return (start, end) if start is not None and end is not None else None
+
+
+def reports_from(context: Context) -> datetime | None:
+    """The run conf's `reports_from`: a backfill's runs before it write no reports and publish no
+    dashboard snapshot (each would only be overwritten by the next run's)."""
+    value = (context["dag_run"].conf or {}).get("reports_from")
+    return parse_utc(str(value)) if value else None

@@ -48,10 +48,9 @@ from ctwatch.dashboard.snapshot import publish_snapshot, snapshot_path
 from ctwatch.evaluate import (
     Assessment,
     Incident,
-    IncidentStatus,
-    KeyGroupState,
     KeyGroupStatus,
     Verdict,
+    incident_status,
     load_config,
 )
 from ctwatch.evaluate.config import KEY_DESTRUCTION_RULES
@@ -383,14 +382,7 @@ class _Generator:
             for spki in sorted({c.spki_sha256 for c in chosen}) if self.rng.random() < 0.4
         }  # fmt: skip
         groups = key_groups(incident_id, verdicts, destruction_required, destroyed)
-        if clock.start is None:
-            status = IncidentStatus.CLOCK_NOT_STARTED
-        elif all(g.status == KeyGroupState.CLOSED for g in groups):
-            status = IncidentStatus.CLOSED
-        elif all(g.status != KeyGroupState.OPEN for g in groups):
-            status = IncidentStatus.AWAITING_KEY_DESTRUCTION
-        else:
-            status = IncidentStatus.OPEN
+        status = incident_status(clock.start is not None, True, groups)
         incident = Incident(
             incident_id=incident_id, rule_id=rule_id, rule_citation=get_rule(rule_id).citation.short(),
             declared_id=None, ca_owner=owner,

@@ -29,7 +29,7 @@ from datetime import UTC, datetime, timedelta
 import duckdb
 
 from ctwatch.alerts import OVERDUE_DIGEST_PERIOD
-from ctwatch.evaluate.assess import assess
+from ctwatch.evaluate.assess import assess, incident_status
 from ctwatch.evaluate.config import (
     ConfigError,
     DeclaredIncident,
@@ -95,6 +95,7 @@ __all__ = [
     "Verdict",
     "assess",
     "evaluate",
+    "incident_status",
     "incidents",
     "key_group_status",
     "latest_evaluation",

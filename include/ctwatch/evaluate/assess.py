@@ -7,7 +7,7 @@ result. See the package docstring for the rules this applies.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -27,6 +27,7 @@ from ctwatch.evaluate.model import (
     Incident,
     IncidentStatus,
     KeyGroupState,
+    KeyGroupStatus,
     OutOfScope,
     Verdict,
 )
@@ -218,6 +219,22 @@ def _members(group: list[_Subject], shared: _Evidence, expand_key_groups: bool) 
     return members
 
 
+def incident_status(
+    clock_started: bool, has_window: bool, groups: Sequence[KeyGroupStatus]
+) -> IncidentStatus:
+    """Where an incident stands: its clock, its BR window, then its key groups (all closed: closed;
+    none open: revoked, awaiting key destruction)."""
+    if not clock_started:
+        return IncidentStatus.CLOCK_NOT_STARTED
+    if not has_window:
+        return IncidentStatus.NO_WINDOW
+    if all(g.status == KeyGroupState.CLOSED for g in groups):
+        return IncidentStatus.CLOSED
+    if all(g.status != KeyGroupState.OPEN for g in groups):
+        return IncidentStatus.AWAITING_KEY_DESTRUCTION
+    return IncidentStatus.OPEN
+
+
 def _incident(
     con: duckdb.DuckDBPyConnection,
     incident_id: str,
@@ -255,16 +272,7 @@ def _incident(
         for member in sorted(members.values(), key=lambda m: (m.not_before or as_of, m.der_sha256))
     ]  # fmt: skip
     groups = key_groups(incident_id, member_verdicts, destruction_required, shared.destroyed)
-    if clock is None:
-        status = IncidentStatus.CLOCK_NOT_STARTED
-    elif incident_deadline is None:
-        status = IncidentStatus.NO_WINDOW
-    elif all(g.status == KeyGroupState.CLOSED for g in groups):
-        status = IncidentStatus.CLOSED
-    elif all(g.status != KeyGroupState.OPEN for g in groups):
-        status = IncidentStatus.AWAITING_KEY_DESTRUCTION
-    else:
-        status = IncidentStatus.OPEN
+    status = incident_status(clock is not None, incident_deadline is not None, groups)
     incident = Incident(
         incident_id=incident_id,
         rule_id=rule_id,
