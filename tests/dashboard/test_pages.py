@@ -86,6 +86,7 @@ def test_the_certificate_page_links_its_evidence(client: TestClient) -> None:
     page = client.get(f"/certificate/{LATE}")
     assert page.status_code == 200
     assert f'href="https://crt.sh/?sha256={LATE}"' in page.text
+    assert f'href="https://bugzilla.mozilla.org/show_bug.cgi?id={BUG_ID}"' in page.text
     assert "revoked_late" in page.text
     # the CRL that first listed it, with the stored version's hash: a link to its URL
     links = re.findall(r'<a href="(http[^"]+)"', page.text)

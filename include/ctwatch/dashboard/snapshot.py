@@ -222,6 +222,7 @@ def _evidence_doc(
     mine: Sequence[Verdict],
     incidents_by_id: Mapping[str, Incident],
     positions: Sequence[Mapping[str, Any]],
+    bug_links: Mapping[str, Sequence[Mapping[str, Any]]],
 ) -> dict[str, Any]:
     first = mine[0]
     return {
@@ -241,6 +242,7 @@ def _evidence_doc(
                 "rule_citation": incidents_by_id[v.incident_id].rule_citation,
                 "clock_start": _t(incidents_by_id[v.incident_id].clock_start),
                 "clock_source": incidents_by_id[v.incident_id].clock_source_detail,
+                "bugs": list(bug_links.get(v.incident_id, ())),
                 "deadline_basis": v.deadline_basis,
                 "publish_by": _t(v.publish_by),
                 "arithmetic": list(v.arithmetic),
@@ -322,6 +324,7 @@ def build_snapshot(
         by_incident.setdefault(verdict.incident_id, []).append(verdict)
         by_certificate.setdefault(verdict.der_sha256, []).append(verdict)
     declared = {d.incident_key: d for d in config.incidents}
+    bug_links: dict[str, list[dict[str, Any]]] = {}
     for incident_id, incident in sorted(incidents_by_id.items()):
         own = tuple(by_incident.get(incident_id, ()))
         groups = key_group_status(con, evaluated_as_of, incident_id)
@@ -331,6 +334,7 @@ def build_snapshot(
         )
         own_disagreements = [d for v in own for d in disagreements.get(v.der_sha256, ())]
         doc = _incident_doc(incident, own, groups, bugs, own_disagreements)
+        bug_links[incident_id] = [{"id": b["id"], "url": b["url"]} for b in doc["bugs"]]
         rows["incident"].append((incident_id, _dumps(doc)))
         rows["certificate"] += [(incident_id, v.der_sha256, _dumps(_certificate_doc(v))) for v in own]
         files = render_incident(
@@ -340,7 +344,7 @@ def build_snapshot(
         rows["file"] += [(incident_id, name, content) for name, content in files.items()]
     positions = _ct_positions(con, list(by_certificate), log_urls)
     for der_sha256, mine in by_certificate.items():
-        doc = _evidence_doc(der_sha256, mine, incidents_by_id, positions.get(der_sha256, ()))
+        doc = _evidence_doc(der_sha256, mine, incidents_by_id, positions.get(der_sha256, ()), bug_links)
         rows["evidence"].append((der_sha256, _dumps(doc)))
     return meta, rows
 
