@@ -23,6 +23,7 @@ from ctwatch.demo import SCENARIO_FILE
 from ctwatch.evaluate import read
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.world import World
+from tests.cluster.running import alive
 from tests.conftest import REPO_ROOT
 from tests.services import fresh_postgres_database
 
@@ -70,14 +71,6 @@ def _run_demo(data: Path, **extra_env: str) -> dict[str, Any]:
     return _results(data, done.stdout)
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`make demo DEMO_ARGS=--serve`: the replay, then its Airflow kept up for the dashboard's
@@ -106,7 +99,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     components = {name: int(pid) for name, pid in STARTED.findall("".join(lines))}
     assert process.returncode == 0, rest
     assert "demo: stopped" in rest
-    assert [name for name, pid in components.items() if _alive(pid)] == []
+    assert [name for name, pid in components.items() if alive(pid)] == []
 
 
 @pytest.fixture(scope="session")

@@ -92,12 +92,8 @@ def _time_left(deadline: str | None, as_of: str | None) -> str:
     return format_delay(left) if left >= timedelta(0) else f"passed {format_delay(-left)} ago"
 
 
-def _sort_key(column: str) -> Callable[[Mapping[str, Any]], tuple[bool, Any]]:
-    def key(incident: Mapping[str, Any]) -> tuple[bool, Any]:
-        value = incident["counts"][column] if column in STATUS_COLUMNS else incident.get(column)
-        return (value is None, value if value is not None else "")
-
-    return key
+def _sort_value(incident: Mapping[str, Any], column: str) -> Any:
+    return incident["counts"][column] if column in STATUS_COLUMNS else incident.get(column)
 
 
 def incident_rows(
@@ -109,10 +105,9 @@ def incident_rows(
         for i in incidents
         if (not owner or i["ca_owner"] == owner) and (not status or i["status"] == status)
     ]
-    present = [r for r in rows if _sort_key(sort)(r)[0] is False]
-    missing = [r for r in rows if _sort_key(sort)(r)[0] is True]
-    present.sort(key=_sort_key(sort), reverse=descending)
-    return present + missing
+    present = [r for r in rows if _sort_value(r, sort) is not None]
+    present.sort(key=lambda r: _sort_value(r, sort), reverse=descending)
+    return present + [r for r in rows if _sort_value(r, sort) is None]
 
 
 def create_app(snapshot_file: Callable[[], Path], guard: Callable[..., Any]) -> FastAPI:
