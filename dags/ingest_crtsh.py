@@ -1,5 +1,6 @@
-"""crt.sh identity searches (`[sources.crtsh] identities`) and Bugzilla CA-compliance bugs, daily
-(`[intervals] ingest_crtsh`); certificates crt.sh knows and ctwatch does not are downloaded.
+"""crt.sh identity searches (`[sources.crtsh] identities`), Bugzilla CA-compliance bugs and the
+crt.sh history of the issuing CAs of declared plans, daily (`[intervals] ingest_crtsh`);
+certificates crt.sh knows and ctwatch does not are downloaded.
 
 Each source fails its own task when it cannot be reached (what was answered is stored first), and
 skips when ctwatch.toml disables it.
@@ -11,7 +12,8 @@ from airflow.sdk import TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
-from ctwatch.revocation import bugzilla_bugs, crtsh_searches
+from ctwatch.evaluate.plan_sources import crtsh_history_targets
+from ctwatch.revocation import bugzilla_bugs, crtsh_issuer_history, crtsh_searches
 from ctwatch.revocation.config import Source
 from ctwatch_airflow.defaults import DEFAULT_ARGS, HISTORY_START, WAREHOUSE_POOL
 from ctwatch_airflow.runs import run_as_of
@@ -67,14 +69,34 @@ def ingest_crtsh() -> None:
             "errors": summary.errors,
         }
 
+    @task(pool=WAREHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
+    def plan_history() -> dict[str, int]:
+        configured = settings()
+        targets = crtsh_history_targets(configured.declarations)
+        if not targets:
+            raise AirflowSkipException("no declared plan names a crt.sh CA id ([[plans]] crtsh_ca_ids)")
+        if not configured.sources.endpoint(Source.CRTSH).enabled:
+            raise AirflowSkipException("crtsh is disabled ([sources.crtsh] enabled = false)")
+        end = run_as_of(get_current_context())
+        summary = crtsh_issuer_history.ingest_issuer_history(
+            configured.warehouse, configured.sources, targets, as_of=end
+        )
+        if summary.unreachable:
+            raise AirflowException(f"crt.sh did not answer: {'; '.join(summary.unreachable)}")
+        return {
+            "searched": summary.searched,
+            "complete_already": summary.skipped_complete,
+            "rows": summary.rows,
+        }
+
     # the run fails when a source did, after the other had its turn
     @task(trigger_rule=TriggerRule.NONE_FAILED)
     def every_source_answered() -> None:
         pass
 
-    searched, fetched = search(), bugs()
-    searched >> fetched
-    [searched, fetched] >> every_source_answered()
+    searched, fetched, history = search(), bugs(), plan_history()
+    searched >> fetched >> history
+    [searched, fetched, history] >> every_source_answered()
 
 
 ingest_crtsh()

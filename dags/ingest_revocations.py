@@ -20,6 +20,7 @@ from airflow.sdk import TriggerRule, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowException, AirflowSkipException
 from airflow.timetables.interval import DeltaDataIntervalTimetable
 
+from ctwatch.evaluate.plan_sources import plan_crl_scope
 from ctwatch.revocation import watched_crls
 from ctwatch.revocation.config import Source
 from ctwatch.revocation.daily_lists import DAILY_LISTS, daily_list_due, ingest_daily_list
@@ -68,7 +69,9 @@ def ingest_revocations() -> None:
     @task(pool=WAREHOUSE_POOL, trigger_rule=TriggerRule.ALL_DONE)
     def crl_plan() -> list[dict[str, Any]]:
         _enabled(Source.CRL)
-        return watched_crls.plan_crls(settings().warehouse, as_of=_as_of())
+        configured = settings()
+        scope = plan_crl_scope(configured.declarations)
+        return watched_crls.plan_crls(configured.warehouse, as_of=_as_of(), plans=scope)
 
     @task
     def crl_fetch(targets: list[dict[str, Any]]) -> str:

@@ -41,6 +41,7 @@ from ctwatch.demo import (
     disclosed_keys,
     format_alert_counts,
     format_table,
+    plan_lines,
     summarize,
     write_demo_config,
 )
@@ -241,6 +242,9 @@ def print_results(layout: Layout, replay: Replay) -> None:
     print(f"July 2020 OCSP-EKU incident as of {replay.last_as_of:%Y-%m-%d %H:%M} UTC")
     print(format_table(summarize(layout.warehouse, replay.last_as_of)))
     replay_file = layout.data / "alerts" / "replay.jsonl"
+    plans = plan_lines(layout.warehouse, replay.last_as_of)
+    if plans:
+        print("\n" + "\n".join(plans))
     print(f"\nhistorical alerts ({replay_file}): {format_alert_counts(alert_counts(replay_file))}")
     print(describe_reports(layout.data, replay.last_as_of), flush=True)
 

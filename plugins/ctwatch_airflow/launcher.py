@@ -7,6 +7,11 @@ PostgreSQL) and the warehouse in DuckDB, both under the data folder.
 With `CTWATCH_EXECUTOR=celery` it also starts Celery workers (ctwatch_airflow.cluster) and restarts
 a worker that dies; any other component dying stops everything. Ctrl-C (or SIGTERM) stops every
 component: SIGTERM first, SIGKILL after a timeout.
+
+On Linux each component runs under a guard (ctwatch_airflow.component_guard) that ends it and every
+process it started, task processes included, once the launcher is gone, even killed with SIGKILL.
+A launcher records its PID and its guards' in AIRFLOW_HOME; a new one refuses to start, saying
+what to stop, while those still run, or while the API port is taken.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,20 +30,24 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from contextlib import closing, suppress
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
 from ctwatch.config import CONFIG_ENV, ConfigError, load_settings
-from ctwatch.warehouse import connect
+from ctwatch.warehouse import WarehouseLockedError, connect
+from ctwatch_airflow import component_guard
 from ctwatch_airflow.cluster import WORKER_NAME_ENV, Cluster, ClusterConfigError, cluster_from
 from ctwatch_airflow.defaults import WAREHOUSE_POOL, WAREHOUSE_POOL_DESCRIPTION, WAREHOUSE_POOL_SLOTS
 from ctwatch_airflow.settings import PROJECT_ROOT
 
 ADMIN_USER = "admin"
 METADATA_DB_ENV = "CTWATCH_AIRFLOW_DB"
-STOP_TIMEOUT_S = 30.0
+# The guard's own SIGTERM-then-SIGKILL comes first; the launcher's SIGKILL is for a stuck guard.
+STOP_TIMEOUT_S = component_guard.GRACE_S + 15.0
+# What a live launcher or guard has in its command line (a PID file's PIDs may have been reused).
+OUR_MODULES = {b"ctwatch_airflow.launcher", b"ctwatch_airflow.component_guard"}
 HEALTH_TIMEOUT_S = 180.0
 # Each component, and the flags that keep it off every interface but loopback.
 COMPONENTS: dict[str, tuple[str, ...]] = {
@@ -70,6 +80,10 @@ class Layout:
     @property
     def passwords_file(self) -> Path:
         return self.airflow_home / "simple_auth_manager_passwords.json"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.airflow_home / "launcher-pids.json"
 
 
 def external_metadata_url(base: Mapping[str, str]) -> str | None:
@@ -179,13 +193,20 @@ def component_argv(layout: Layout) -> dict[str, tuple[str, ...]]:
     }
 
 
+def _guarded(argv: list[str]) -> list[str]:
+    """`argv` under a component guard, so that it ends with this process (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return argv
+    return [sys.executable, "-m", component_guard.__name__, str(os.getpid()), *argv]
+
+
 def start_component(layout: Layout, env: Mapping[str, str], name: str) -> subprocess.Popen[bytes]:
     """Start one component in its own session (so a terminal's Ctrl-C reaches only the launcher)."""
     log_dir = layout.airflow_home / "logs" / "components"
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"{name}.log").open("ab") as log:
         process = subprocess.Popen(
-            airflow_argv(*component_argv(layout)[name]),
+            _guarded(airflow_argv(*component_argv(layout)[name])),
             env={**env, WORKER_NAME_ENV: name},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -239,12 +260,6 @@ def _without_password(env: Mapping[str, str]) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-def _end_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGKILL what is left of an exited component's process group (its task processes)."""
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-
-
 class _StopRequested(Exception):
     pass
 
@@ -253,7 +268,73 @@ def _raise_stop(signum: int, _frame: FrameType | None) -> None:
     raise _StopRequested(signal.Signals(signum).name)
 
 
+def _is_ours(pid: int) -> bool:
+    """Whether `pid` is another live launcher or component guard (Linux: read from /proc)."""
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return pid != os.getpid() and not OUR_MODULES.isdisjoint(argv)
+
+
+def earlier_instance(layout: Layout) -> str | None:
+    """What to stop when an earlier launcher of this AIRFLOW_HOME, or one of its components, still
+    runs; None when none does (its PID file, if any, is removed)."""
+    try:
+        recorded = json.loads(layout.pid_file.read_text())
+    except (OSError, ValueError):
+        return None
+    launcher: int = recorded["launcher"]
+    pids: dict[str, int] = {"launcher": launcher, **recorded["components"]}
+    alive = {name: pid for name, pid in pids.items() if _is_ours(pid)}
+    if not alive:
+        layout.pid_file.unlink()
+        return None
+    named = ", ".join(f"{name} {pid}" for name, pid in alive.items())
+    if "launcher" in alive:
+        how = f"Ctrl-C in its terminal or `kill {launcher}`"
+    else:
+        how = f"`kill {' '.join(map(str, alive.values()))}` (its launcher is gone)"
+    return f"an earlier `make run` of {layout.airflow_home} is still running ({named}): stop it with {how}"
+
+
+def port_taken(layout: Layout) -> str | None:
+    """Why the API server could not listen on the layout's port; None when it can."""
+    with socket.socket() as probe:
+        # as the API server will: a port in TIME_WAIT after a previous run is free to reuse
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((layout.host, layout.port))
+        except OSError as exc:
+            return (
+                f"cannot listen on {layout.host}:{layout.port} ({exc.strerror}): stop what uses it, "
+                f"or choose another port: `CTWATCH_PORT=8081 make run` (or the launcher's --port)"
+            )
+    return None
+
+
+def record_pids(layout: Layout, processes: Mapping[str, subprocess.Popen[bytes]]) -> None:
+    """Write this launcher's and its components' PIDs, for `earlier_instance` of a later launcher."""
+    layout.airflow_home.mkdir(parents=True, exist_ok=True)
+    pending = layout.pid_file.with_suffix(".tmp")
+    pending.write_text(
+        json.dumps({"launcher": os.getpid(), "components": {name: p.pid for name, p in processes.items()}})
+    )
+    pending.replace(layout.pid_file)
+
+
 def run(layout: Layout) -> int:
+    if problem := earlier_instance(layout) or port_taken(layout):
+        print(f"ctwatch: {problem}", file=sys.stderr)
+        return 2
+    record_pids(layout, {})
+    try:
+        return _serve(layout)
+    finally:
+        layout.pid_file.unlink(missing_ok=True)
+
+
+def _serve(layout: Layout) -> int:
     env = airflow_environment(layout, os.environ)
     try:
         prepare(layout, env)
@@ -264,12 +345,19 @@ def run(layout: Layout) -> int:
             file=sys.stderr,
         )
         return 2
+    except WarehouseLockedError as exc:
+        print(
+            f"ctwatch: {exc}; stop that process (a task of an earlier `make run`, a `ctwatch` command)",
+            file=sys.stderr,
+        )
+        return 2
     password = admin_password(layout)
     signal.signal(signal.SIGTERM, _raise_stop)
     signal.signal(signal.SIGINT, _raise_stop)
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         processes = start_components(layout, env)
+        record_pids(layout, processes)
         if not wait_healthy(layout, processes):
             dead = [name for name, p in processes.items() if p.poll() is not None]
             print(f"ctwatch: Airflow did not come up (exited: {dead or 'none'}); see the logs", flush=True)
@@ -289,8 +377,8 @@ def run(layout: Layout) -> int:
                     return 1
                 # a lost worker's tasks are retried once Airflow sees them without heartbeat
                 print(f"ctwatch: {name} exited with {process.returncode}; restarting it", flush=True)
-                _end_group(process)
                 processes[name] = start_component(layout, env, name)
+                record_pids(layout, processes)
             time.sleep(2.0)
     except _StopRequested as stop:
         print(f"ctwatch: {stop} received, stopping", flush=True)

@@ -178,7 +178,7 @@ def test_json_payload_keeps_raw_values(subject: str) -> None:
     assert decoded["event"]["facts"]["subject"] == subject
     assert decoded["event"]["transition"] == "deadline_breached"
     assert decoded["crtsh_url"] == CRTSH
-    assert decoded["schema"] == "ctwatch.alert/2"
+    assert decoded["schema"] == "ctwatch.alert/3"
 
 
 def test_long_and_hidden_text_is_truncated_and_made_visible() -> None:

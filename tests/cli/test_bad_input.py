@@ -4,6 +4,7 @@ where, never a traceback; run as a user runs it, the installed `.venv/bin/ctwatc
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -93,6 +94,8 @@ BAD_FILES = [
     (("ct", "extend-back", UNKNOWN, "--to-index", "-1"), "ct extend-back", "--to-index must be 0 or more"),
     (("config", "check", "--config", "missing.toml"), "config check", "missing.toml", "cannot read"),
     (("config", "check", "--config", "garbage.pem"), "config check", "garbage.pem", "not a TOML file"),
+    (("backup", "backup"), "backup", "no warehouse at", "data/warehouse.duckdb"),
+    (("restore", "empty"), "restore", "no backup in empty", "manifest.json is missing"),
     (("sim", "generate", "--scenario", "missing.toml"), "sim generate", "missing.toml"),
     (("sim", "ground-truth", "--scenario", "scenario.toml"), "sim ground-truth", "scenario.toml"),
     (("sim", "serve", "--scenario", "missing.toml", "--port", "0"), "sim serve", "missing.toml"),
@@ -145,6 +148,7 @@ LOCKED = [
     (("explain", UNKNOWN), "explain"),
     (("record-key-destruction", UNKNOWN, "--destroyed-at", "2021-03-31", "--auditor", "A", "--link", "L"),
      "record-key-destruction"),
+    (("backup", "backup"), "backup"),
 ]  # fmt: skip
 
 
@@ -157,6 +161,23 @@ def test_a_garbage_warehouse_is_said_so(place: Path) -> None:
     (place / "data").mkdir()
     (place / "data" / "warehouse.duckdb").write_bytes(b"not duckdb" * 100)
     _refused(_run(place, "migrate"), "migrate", "warehouse.duckdb")
+
+
+@pytest.mark.parametrize("argv", [("explain", UNKNOWN), ("migrate",), ("backup", "backup")])
+def test_a_truncated_warehouse_is_said_so_with_what_to_do(warehouse_in: Path, argv: tuple[str, ...]) -> None:
+    os.truncate(warehouse_in, warehouse_in.stat().st_size // 2)
+    _refused(
+        _run(warehouse_in.parents[1], *argv), argv[0], f"warehouse {warehouse_in} is damaged",
+        f"ctwatch restore BACKUP_DIR --warehouse {warehouse_in}", "Backfilling a past incident",
+    )  # fmt: skip
+
+
+def test_a_damaged_block_found_while_reading_is_said_so(place: Path, warehouse_in: Path) -> None:
+    _run(place, "import", str(CERT))
+    with warehouse_in.open("r+b") as file:  # the certificates' block, past the headers and catalog
+        file.seek(3 * 4096 + 256 * 1024)
+        file.write(b"\x00" * 4096)
+    _refused(_run(place, "explain", UNKNOWN), "explain", f"warehouse {warehouse_in} is damaged", "checksum")
 
 
 def test_the_command_runs_from_anywhere_without_pythonpath(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The README's "Command line" block, line by line, in a folder laid out like a clone: the
 simulator writes ctwatch.toml, `ct ingest` follows its logs from their head (nothing older),
-`ct extend-back` makes the next ingestion fetch a log's history, and `explain` and `report` answer
-for a certificate the rule flags. The capitals are filled with fixtures."""
+`ct extend-back` makes the next ingestion fetch a log's history, `explain` and `report` answer
+for a certificate the rule flags, and a backup restores over the warehouse. The capitals are
+filled with fixtures."""
 
 from __future__ import annotations
 
@@ -139,5 +140,9 @@ def test_every_command_line_of_the_readme_runs_as_written(
     assert evaluated["out_of_scope"] == len(found)
     _run(commands.pop("report"), folder, fill)
     assert any((folder / "reports").rglob("*.md"))
+    backed_up = json.loads(_run(commands.pop("backup"), folder, {**fill, "BACKUP_DIR": "backup"}))
+    restored = json.loads(_run(commands.pop("restore"), folder, {**fill, "BACKUP_DIR": "backup"}))
+    assert restored["row_counts"] == backed_up["row_counts"]
+    assert (folder / "data" / "warehouse.duckdb.before-restore").is_file()
     assert "evaluate-compliance" in _run(commands.pop("--help"), folder, fill)
     assert commands == {}, f"README lines no test ran: {commands}"

@@ -1,12 +1,15 @@
 """A warehouse evaluated through the evaluator's public API, as the report tests build it (one
 SECOM-like incident, clock start 2020-07-01, deadline 2020-07-08, four certificates: on time,
 late, overdue, expired), with hostile certificate text and a bug summary carrying markup; its
-dashboard snapshot published as of 2021-01-15."""
+dashboard snapshot published as of 2021-01-15. `planned_client`: the same with the report tests'
+hand-built plan progress stored for the evaluation, its text made hostile and 52 leaves issued
+after the stop date."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,15 +20,34 @@ from fastapi.testclient import TestClient
 from ctwatch import evaluate, warehouse
 from ctwatch.dashboard.app import create_app
 from ctwatch.dashboard.snapshot import publish_snapshot
+from ctwatch.evaluate import PlanProgress, PointKind
+from ctwatch.evaluate.plan_progress import LateLeaf
+from ctwatch.evaluate.plan_store import save_plans
 from ctwatch.evidence.bugzilla import Bug
 from ctwatch.warehouse import observations
 from tests.crl.factory import Ca
 from tests.evaluate.conftest import World, revoked, root_ca, utc
-from tests.report.conftest import ASSIGNEE, BUG_ID, EVALUATED_AS_OF, EXPIRED, LATE, ON_TIME, OVERDUE, OWNER
+from tests.report.conftest import (
+    ASSIGNEE,
+    BUG_ID,
+    EVALUATED_AS_OF,
+    EXPIRED,
+    LATE,
+    ON_TIME,
+    OVERDUE,
+    OWNER,
+    PLAN_KEY,
+    PLAN_V2,
+    STOP_ISSUANCE,
+    make_plan_progress,
+)
 
 SCRIPT_SUBJECT = "CN=<script>alert('subject')</script>,O=Evil"
 MARKUP_SUMMARY = "SECOM: <b>Delayed</b> Revocation <img src=x onerror=alert(1)>"
 SNAPSHOT_AS_OF = utc(2021, 1, 15)
+HOSTILE_PLAN_SOURCE = "https://bugzilla.example/show_bug.cgi?id=1#c<script>alert('plan')</script>"
+HOSTILE_EXPLANATION = "<img src=x onerror=alert(2)> see http://crl.example/a.crl: <b>bold</b>"
+LATE_LEAVES = 52  # the hand-built plan's 2 and 50 more
 __all__ = ["root_ca"]
 
 
@@ -77,6 +99,37 @@ def snapshot_file(tmp_path: Path, warehouse_file: Path, config_file: Path) -> Pa
     target = tmp_path / "dashboard" / "snapshot.sqlite"
     publish_snapshot(warehouse_file, SNAPSHOT_AS_OF, target, config=evaluate.load_config(config_file))
     return target
+
+
+def hostile_plan() -> PlanProgress:
+    """The report tests' plan, v2's source and the key destruction's explanation made hostile."""
+    plan = make_plan_progress()
+    more = tuple(
+        LateLeaf(STOP_ISSUANCE, PLAN_KEY, f"{0x5000 + n:x}", STOP_ISSUANCE + timedelta(days=2, hours=n),
+                 utc(2021, 8, 1), None, 2000 + n)
+        for n in range(LATE_LEAVES - len(plan.late_leaves))
+    )  # fmt: skip
+    points = tuple(
+        dataclasses.replace(
+            p,
+            plan_source=HOSTILE_PLAN_SOURCE if p.plan_source == PLAN_V2 else p.plan_source,
+            explanation=(HOSTILE_EXPLANATION,) if p.kind is PointKind.KEY_DESTRUCTION else p.explanation,
+        )
+        for p in plan.points
+    )
+    return dataclasses.replace(plan, points=points, late_leaves=plan.late_leaves + more)
+
+
+@pytest.fixture
+def planned_client(tmp_path: Path, warehouse_file: Path, config_file: Path) -> TestClient:
+    con = warehouse.connect(warehouse_file)
+    try:
+        save_plans(con, EVALUATED_AS_OF, [hostile_plan()])
+    finally:
+        con.close()
+    target = tmp_path / "planned" / "snapshot.sqlite"
+    publish_snapshot(warehouse_file, SNAPSHOT_AS_OF, target, config=evaluate.load_config(config_file))
+    return TestClient(app_for(target))
 
 
 def no_guard() -> None:

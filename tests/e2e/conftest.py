@@ -1,6 +1,8 @@
 """`make demo`'s replay (12 weekly intervals from 2020-06-15), run once per session and shared by
 the demo's tests and the dashboard's browser tests: on SQLite metadata with `--serve` (Airflow
-kept up for the dashboard, stopped by Ctrl-C at the end), and on the machine's PostgreSQL."""
+kept up for the dashboard, stopped by Ctrl-C at the end). And, on the machine's PostgreSQL, the
+first 4 of those weeks (to SHORT_END, past the deadline of 2020-07-08), compared with what the
+SQLite replay stored for the same as-ofs."""
 
 from __future__ import annotations
 
@@ -27,16 +29,23 @@ from tests.cluster.running import alive
 from tests.conftest import REPO_ROOT
 from tests.services import fresh_postgres_database
 
+START = datetime(2020, 6, 15, tzinfo=UTC)
 END = datetime(2020, 9, 7, tzinfo=UTC)  # 12 weekly intervals: the last as-of is END
+SHORT_END = datetime(2020, 7, 13, tzinfo=UTC)  # the PostgreSQL replay: the first 4 of them
+INTERVAL = "7d"  # revocations and evaluation; crt.sh and Bugzilla keep the demo's default, 7d too
 DEMO_TIMEOUT_S = 600
-DEMO_ARGV = (
-    sys.executable, "-m", "ctwatch_airflow.demo",
-    "--from", "2020-06-15", "--to", "2020-09-07", "--interval", "7d",
-)  # fmt: skip
+
+
+def demo_argv(end: datetime) -> tuple[str, ...]:
+    return (
+        sys.executable, "-m", "ctwatch_airflow.demo",
+        "--from", f"{START:%Y-%m-%d}", "--to", f"{end:%Y-%m-%d}", "--interval", INTERVAL,
+    )  # fmt: skip
 
 
 SERVING = re.compile(r"demo: serving: the dashboard is (\S+)/ctwatch/incidents \(login: admin / (\S+)\)")
 STARTED = re.compile(r"ctwatch: started (\S+) \(pid (\d+)\)")
+SIMULATOR = re.compile(r"demo: simulator http://127\.0\.0\.1:(\d+) ")
 
 
 def _environment(data: Path, **extra_env: str) -> dict[str, str]:
@@ -48,27 +57,19 @@ def _environment(data: Path, **extra_env: str) -> dict[str, str]:
     }
 
 
-def _results(data: Path, output: str) -> dict[str, Any]:
-    """What the demo left: its output, the world, the verdicts as of END and the alerts sent."""
-    world = World.load(load_scenario(SCENARIO_FILE), cache_dir=data / "sim-cache")
+def _results(data: Path, output: str, as_of: datetime) -> dict[str, Any]:
+    """What a demo left: its output, the simulator's port, the verdicts as of its last as-of and
+    the alerts sent."""
     con = warehouse.connect(data / "warehouse.duckdb", read_only=True)
     try:
-        assert read.latest_evaluation(con, END) == END
-        verdicts = read.verdicts(con, END)
+        assert read.latest_evaluation(con, as_of) == as_of
+        verdicts = read.verdicts(con, as_of)
     finally:
         con.close()
     replay = data / "alerts" / "replay.jsonl"
     alerts = [json.loads(line)["alert"]["event"] for line in replay.read_text().splitlines()]
-    return {"output": output, "world": world, "verdicts": verdicts, "alerts": alerts, "data": data}
-
-
-def _run_demo(data: Path, **extra_env: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [*DEMO_ARGV], cwd=REPO_ROOT, env=_environment(data, **extra_env), capture_output=True, text=True,
-        timeout=DEMO_TIMEOUT_S, check=False,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    return _results(data, done.stdout)
+    (port,) = SIMULATOR.findall(output)
+    return {"output": output, "port": port, "verdicts": verdicts, "alerts": alerts, "data": data}
 
 
 @pytest.fixture(scope="session")
@@ -77,7 +78,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     tests (`base_url`, `password`) until the session ends with Ctrl-C."""
     data = tmp_path_factory.mktemp("demo")
     process = subprocess.Popen(
-        [*DEMO_ARGV, "--serve"], cwd=REPO_ROOT, env=_environment(data), stdout=subprocess.PIPE,
+        [*demo_argv(END), "--serve"], cwd=REPO_ROOT, env=_environment(data), stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     assert process.stdout is not None
@@ -92,7 +93,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         serving = SERVING.search(line)
     try:
         assert serving is not None, "".join(lines)
-        yield {**_results(data, "".join(lines)), "base_url": serving[1], "password": serving[2]}
+        world = World.load(load_scenario(SCENARIO_FILE), cache_dir=data / "sim-cache")
+        results = _results(data, "".join(lines), END)
+        yield {**results, "world": world, "base_url": serving[1], "password": serving[2]}
     finally:
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C in the terminal
         rest, _ = process.communicate(timeout=120)
@@ -104,5 +107,12 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 @pytest.fixture(scope="session")
 def demo_on_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The demo to SHORT_END with its metadata in a fresh PostgreSQL database."""
+    data = tmp_path_factory.mktemp("demo-pg")
     with fresh_postgres_database() as url:
-        yield _run_demo(tmp_path_factory.mktemp("demo-pg"), CTWATCH_AIRFLOW_DB=url)
+        done = subprocess.run(
+            demo_argv(SHORT_END), cwd=REPO_ROOT, env=_environment(data, CTWATCH_AIRFLOW_DB=url),
+            capture_output=True, text=True, timeout=DEMO_TIMEOUT_S, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stdout + done.stderr
+        yield _results(data, done.stdout, SHORT_END)

@@ -3,28 +3,40 @@ API server) and `airflow backfill create` of the real DAGs, then the verdicts an
 against the verdicts july2020.toml declares for this replay (`expected_verdicts`, written by hand).
 
 12 weekly intervals from 2020-06-15 cover the deadline (2020-07-08), on-time and late revocations,
-the backdated one (published 2020-08-21) and certificates still open at the end. Then the same
-demo with its Airflow metadata on the machine's PostgreSQL: the same output and reports.
+the backdated one (published 2020-08-21) and certificates still open at the end. Then the demo
+with its Airflow metadata on the machine's PostgreSQL, over the first 4 of those weeks: the same
+verdicts, alerts, output and reports as the SQLite replay at that as-of (the warehouse keeps every
+as-of's evaluation, and each alert its as-of).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import tomllib
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta
+from contextlib import redirect_stdout
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ctwatch import warehouse
+from ctwatch.config import load_settings
 from ctwatch.demo import SCENARIO_FILE
+from ctwatch.evaluate import read
 from ctwatch.evaluate.model import Verdict
+from ctwatch.report import write_reports
 from ctwatch.sim.world import World
+from ctwatch_airflow.demo import print_results
+from ctwatch_airflow.launcher import Layout
+from ctwatch_airflow.replay_plan import EVALUATION_DAG, Replay
 from ctwatch_airflow.rest_api import Api
 from tests.declared import parse_delay
-from tests.e2e.conftest import END
+from tests.e2e.conftest import END, INTERVAL, SHORT_END, START
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -97,7 +109,14 @@ def test_the_alerts_raised_match_the_declared_transitions(demo: dict[str, Any]) 
     alerts = demo["alerts"]
     assert all(alert["historical"] for alert in alerts)
     keys = [
-        (a["incident_id"], a["der_sha256"], a["transition"], _digest_as_of(a), a.get("disagreement"))
+        (
+            a["incident_id"],
+            a["der_sha256"],
+            a["transition"],
+            _digest_as_of(a),
+            a.get("disagreement"),
+            a.get("plan_point"),
+        )
         for a in alerts
     ]
     assert len(keys) == len(set(keys)), "an alert was raised twice"
@@ -135,43 +154,102 @@ def _iso_duration(text: str) -> timedelta:
     return timedelta(days=int(match.group(1) or 0), seconds=int(match.group(2) or 0))
 
 
-def _what_it_printed(demo: dict[str, Any]) -> list[str]:
+def _what_it_printed(run: dict[str, Any]) -> list[str]:
     """The owner table, the alerts by transition and the reports listed, data folder left out."""
-    lines = demo["output"].split("July 2020 OCSP-EKU incident as of", 1)[1].splitlines()
+    lines = run["output"].split("July 2020 OCSP-EKU incident as of", 1)[1].splitlines()
     shown = [line for line in lines if not line.startswith(("Airflow UI", "demo: serving"))]
-    return [line.replace(str(demo["data"]), "<data>") for line in shown]
+    return [line.replace(str(run["data"]), "<data>") for line in shown]
 
 
-def _reports(demo: dict[str, Any]) -> dict[str, bytes]:
-    """Every report file; in the text ones, what differs from one simulator run to the next masked:
-    its port, and the hash of each OCSP answer (it echoes the request's random nonce)."""
-    reports = demo["data"] / "reports"
-    (port,) = re.findall(r"demo: simulator http://127\.0\.0\.1:(\d+) ", demo["output"])
+def _masked(content: bytes, port: str) -> bytes:
+    """What differs from one simulator run to the next masked: its port, and the hash of each OCSP
+    answer (it echoes the request's random nonce)."""
     masks = [
         (re.compile(rf"(127\\?\.0\\?\.0\\?\.1\\?:){port}\b".encode()), rb"\g<1>PORT"),
         (re.compile(rb"response sha256 [0-9a-f]{64}"), b"response sha256 NONCE-DEPENDENT"),
     ]
+    for pattern, replacement in masks:
+        content = pattern.sub(replacement, content)
+    return content
+
+
+def _reports(run: dict[str, Any]) -> dict[str, bytes]:
+    """Every report file, the text ones masked (`_masked`)."""
+    reports, port = run["data"] / "reports", run["port"]
     files = {}
     for path in sorted(p for p in reports.rglob("*") if p.is_file()):
         content = path.read_bytes()
-        if path.suffix != ".png":
-            for pattern, replacement in masks:
-                content = pattern.sub(replacement, content)
-        files[str(path.relative_to(reports))] = content
+        files[str(path.relative_to(reports))] = content if path.suffix == ".png" else _masked(content, port)
     return files
 
 
+def _occurred_at(line: str) -> datetime:
+    return datetime.fromisoformat(json.loads(line)["alert"]["event"]["occurred_at"])
+
+
+def _alerts_sent(run: dict[str, Any]) -> list[bytes]:
+    """The alerts in the replay sink (each as the webhook's JSON body, masked), by as-of and key."""
+    lines = (run["data"] / "alerts" / "replay.jsonl").read_text().splitlines()
+    sent = sorted(lines, key=lambda line: (_occurred_at(line), json.loads(line)["key"]))
+    bodies = [json.dumps(json.loads(line)["alert"], sort_keys=True) for line in sent]
+    return [_masked(body.encode(), run["port"]) for body in bodies]
+
+
+def _stored_verdicts(run: dict[str, Any], as_of: datetime) -> bytes:
+    """The verdicts of the evaluation as of `as_of`, masked; that evaluation must exist."""
+    con = warehouse.connect(run["data"] / "warehouse.duckdb", read_only=True)
+    try:
+        assert read.latest_evaluation(con, as_of) == as_of, run["data"]
+        return _masked(repr(read.verdicts(con, as_of)).encode(), run["port"])
+    finally:
+        con.close()
+
+
+def _as_of(run: dict[str, Any], replay: Replay, folder: Path) -> dict[str, Any]:
+    """The demo `run` as it was at `replay`'s end, in `folder`: the alerts it sent for as-ofs up to
+    then, the reports of that as-of's stored evaluation (the report task's own `write_reports`,
+    with the demo's declarations) and the results the demo prints (its own `print_results`)."""
+    (folder / "alerts").mkdir(parents=True)
+    sent = (run["data"] / "alerts" / "replay.jsonl").read_text().splitlines()
+    then = [f"{line}\n" for line in sent if _occurred_at(line) <= replay.last_as_of]
+    (folder / "alerts" / "replay.jsonl").write_text("".join(then))
+    configured = load_settings(run["data"] / "ctwatch.toml", environ={})
+    assert configured.warehouse == run["data"] / "warehouse.duckdb"
+    write_reports(configured.warehouse, replay.last_as_of, folder / "reports", config=configured.declarations)
+    layout = Layout(folder, folder / "airflow", configured.warehouse, "127.0.0.1", 0)
+    printed = io.StringIO()
+    with redirect_stdout(printed):
+        print_results(layout, replay)
+    return {"output": printed.getvalue(), "data": folder, "port": run["port"]}
+
+
 def test_on_postgresql_metadata_the_demo_prints_and_writes_what_it_does_on_sqlite(
-    demo: dict[str, Any], demo_on_postgres: dict[str, Any]
+    demo: dict[str, Any], demo_on_postgres: dict[str, Any], tmp_path: Path
 ) -> None:
+    """The PostgreSQL replay, the first weeks of the SQLite one, against what the SQLite replay
+    stored for those weeks. (The SQLite replay ingested all its weeks before evaluating: a
+    difference can also mean that an evaluation read what was observed after its as-of.)"""
+    postgres = demo_on_postgres
     assert "metadata in SQLite" in demo["output"]
-    assert "metadata in $CTWATCH_AIRFLOW_DB" in demo_on_postgres["output"]
-    assert not (demo_on_postgres["data"] / "airflow" / "airflow.db").exists()
-    assert _what_it_printed(demo_on_postgres) == _what_it_printed(demo)
-    reports = _reports(demo)
+    assert "metadata in $CTWATCH_AIRFLOW_DB" in postgres["output"]
+    assert not (postgres["data"] / "airflow" / "airflow.db").exists()
+    assert postgres["output"].count("failed: none") == 3  # every run of the three backfills succeeded
+    replay = Replay(START, SHORT_END, INTERVAL, INTERVAL)
+    assert replay.last_as_of == SHORT_END
+    step = replay.step_of(EVALUATION_DAG)
+    as_ofs = [START + k * step for k in range(1, replay.runs_of(EVALUATION_DAG) + 1)]
+    assert len(as_ofs) == 4
+    declared = tomllib.loads(SCENARIO_FILE.read_text(encoding="utf-8"))["expected_verdicts"]
+    assert min(e["deadline"] for e in declared) < SHORT_END  # the short replay passes the deadline
+    for as_of in as_ofs:
+        assert _stored_verdicts(postgres, as_of) == _stored_verdicts(demo, as_of), as_of
+    sqlite = _as_of(demo, replay, tmp_path / "sqlite-then")
+    assert _alerts_sent(postgres) == _alerts_sent(sqlite)
+    assert _what_it_printed(postgres) == _what_it_printed(sqlite)
+    reports = _reports(sqlite)
     assert len(reports) > 20  # the index, and per incident its markdown, CSVs and plot
-    assert _reports(demo_on_postgres) == reports
-    for run in (demo, demo_on_postgres):
+    assert _reports(postgres) == reports
+    for run in (demo, postgres):
         for log in (run["data"] / "airflow" / "logs" / "components").glob("*.log"):
             assert "database is locked" not in log.read_text(errors="replace"), log
 
@@ -199,3 +277,40 @@ def test_the_served_dashboard_is_behind_airflows_login(demo: dict[str, Any]) -> 
     owners = {i["ca_owner"] for i in json.loads(listed)["incidents"]}
     assert owners == {"SECOM Trust Systems", "Sim DigiSign", "Sim Sectora", "Sim QuoVista", "Sim Camerfirma",
                       "Sim Prompt Trust"}  # fmt: skip
+
+
+def test_secoms_plan_is_checked_against_the_jprs_leaves(demo: dict[str, Any]) -> None:
+    """The SECOM report's plan section against a hand computation from the world: JPRS's leaves from
+    the log records, the leaf revocations july2020.toml declares, the plan's 5% by 2020-08-31 and its
+    stop date (the end of 2020-07-29) from evaluation.toml."""
+    world = demo["world"]
+    leaves: dict[int, tuple[datetime, datetime]] = {}
+    for entry in world.leaf_entries("jprs-dv-g3"):
+        leaves.setdefault(entry.serial, (entry.not_before, entry.not_after))
+    clock_start, due, stop = (datetime(2020, 7, 1, tzinfo=UTC), datetime(2020, 9, 1, tzinfo=UTC),
+                              datetime(2020, 7, 30, tzinfo=UTC))  # fmt: skip
+    baseline = {serial for serial, (nb, na) in leaves.items() if nb <= clock_start <= na}
+    revoked = {
+        r.serial
+        for r in world.revocations.revocations
+        if r.scope == "jprs-dv-g3" and not r.is_ca and r.published_at is not None and r.published_at <= due
+    }
+    remaining = len(baseline - revoked)
+    measured = 100 * (len(baseline) - remaining) / len(baseline)
+    state = "within margin" if 0 < 5 - measured <= 5 else "unexpected"
+    late = [serial for serial, (nb, _) in leaves.items() if nb > stop]
+    (folder,) = (demo["data"] / "reports").glob("ocsp-eku-2020-secom-trust-systems-*")
+    report = (folder / "incident.md").read_text(encoding="utf-8")
+    assert "## Plan vs evidence" in report
+    row = (f"| 2020\\-08\\-31 | 5.0% | {measured:.1f}% ({remaining} of {len(baseline)} remain) | "
+           f"{measured - 5:+.1f} | {state} |")  # fmt: skip
+    assert row in report
+    assert f"| no leaf issued after it | {len(late)} issued after it | — | broken |" in report
+    assert (folder / "plan_progress.png").read_bytes().startswith(b"\x89PNG")
+    assert (folder / "plan_progress.csv").is_file()
+    printed = f"  2020-08-31: planned   5.0%  measured {measured:5.1f}% of {len(baseline)}  within_margin"
+    assert printed in demo["output"]
+    plan_alerts = [
+        a["transition"] for a in demo["alerts"] if a["transition"] in {"plan_behind", "issued_after_stop"}
+    ]
+    assert plan_alerts == ["issued_after_stop"]  # the one milestone due by END is within the margin

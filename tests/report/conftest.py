@@ -1,7 +1,10 @@
 """Report inputs: verdicts built directly for unit tests, and a warehouse evaluated through the
 evaluator's public API for the end-to-end report (a SECOM-like incident, clock start
 2020-07-01T00:00Z, deadline 2020-07-08T00:00Z, CRL publication deadline 24 h later; CRLs archived
-by the CRL archive)."""
+by the CRL archive).
+
+A declared plan's progress (`make_plan_progress`) is built by hand with the figures stated, for the
+end-to-end report stored with the evaluation's rows (`planned_warehouse_file`)."""
 
 from __future__ import annotations
 
@@ -14,7 +17,19 @@ from typing import Any
 import pytest
 
 from ctwatch import evaluate, warehouse
-from ctwatch.evaluate import Basis, Incident, IncidentStatus, KeyGroupStatus, Status, Verdict
+from ctwatch.evaluate import (
+    Basis,
+    Incident,
+    IncidentStatus,
+    KeyGroupStatus,
+    PlanProgress,
+    PointKind,
+    PointState,
+    Status,
+    Verdict,
+)
+from ctwatch.evaluate.plan_progress import CtEntry, LateLeaf, ProgressPoint
+from ctwatch.evaluate.plan_store import save_plans
 from ctwatch.evidence.bugzilla import Bug, BugComment
 from ctwatch.warehouse import observations
 from tests.crl.factory import Ca
@@ -152,3 +167,97 @@ def warehouse_file(tmp_path: Path, config_file: Path, root_ca: Ca) -> Path:
     finally:
         con.close()
     return path
+
+
+PLAN_V1 = "https://bugzilla.mozilla.org/show_bug.cgi?id=1652610#c7"
+PLAN_V2 = "https://bugzilla.mozilla.org/show_bug.cgi?id=1652610#c20"
+PLAN_V1_AT = utc(2020, 7, 20)
+PLAN_V2_AT = utc(2020, 9, 10)
+PLAN_KEY = "5a" * 32
+PLAN_LOG = "11" * 32
+STOP_ISSUANCE = utc(2020, 7, 29)  # "stop by the end of 2020-07-28"
+LATE_IN_CT = "3003"
+LATE_IN_CRTSH = "3004"
+LATE_CRTSH_ID = 123456
+CRTSH_SEARCH = "https://crt.sh/?caid=1121&exclude=expired"
+PLAN_CRL = "http://crl.example/jprs.crl"
+
+
+def _point(
+    kind: PointKind, at: datetime, label: str, version: tuple[datetime, str] | None, state: PointState, *,
+    planned: float | None = None, measure: tuple[float, int, int, int] | None = None,
+    planned_count: int | None = None, explanation: tuple[str, ...] = (),
+) -> ProgressPoint:  # fmt: skip
+    """`measure`: (measured percent, remaining, revoked, expired) of the baseline of 50."""
+    measured, remaining, revoked, expired = measure or (None, None, None, None)
+    return ProgressPoint(
+        kind=kind, at=at, label=label, plan_announced_at=version[0] if version else None,
+        plan_source=version[1] if version else None, planned_percent=planned, planned_count=planned_count,
+        measured_percent=measured, baseline=50, remaining=remaining, revoked=revoked, expired=expired,
+        state=state, explanation=explanation,
+    )  # fmt: skip
+
+
+def make_plan_progress(**changes: Any) -> PlanProgress:
+    """The plan of the test incident as of EVALUATED_AS_OF, baseline 50 leaves. v1 (announced 07-20):
+    stop by the end of 07-28, 20% by 08-31, 40% by 09-30. v2 (announced 09-10): 30% by 09-30,
+    25 leaves (50%) by 10-31, 80% by 2021-01-31, the key destroyed by 2021-04-30.
+
+    - 2020-08-31 (v1): 8 of 50 replaced = 16%, planned 20%: -4 points, within the 5-point margin
+    - 2020-09-30: v1's 40% superseded; v2's 30% against 12 of 50 = 24%: -6 points, behind
+    - 2020-10-31 (v2): 26 of 50 = 52%, planned 50%: +2 points, on plan
+    - 2021-01-31 and the key destruction: not due; two leaves issued after the stop: broken
+    """
+    v1, v2 = (PLAN_V1_AT, PLAN_V1), (PLAN_V2_AT, PLAN_V2)
+    month, milestone = PointKind.MONTH_END, PointKind.MILESTONE
+    measured = PointState.MEASURED
+    points = (
+        _point(PointKind.STOP_ISSUANCE, STOP_ISSUANCE, "2020-07-28", v2, PointState.BROKEN, planned_count=0,
+               explanation=(f"2 leaves with notBefore after 2020-07-29T00:00:00Z; the first: {LATE_IN_CT}",)),
+        _point(month, utc(2020, 8, 1), "2020-07-31", v1, measured, planned=0.0, measure=(0.0, 50, 0, 0)),
+        _point(month, utc(2020, 9, 1), "2020-08-31", v1, measured, planned=20.0, measure=(16.0, 42, 7, 1)),
+        _point(milestone, utc(2020, 9, 1), "2020-08-31", v1, PointState.WITHIN_MARGIN, planned=20.0,
+               measure=(16.0, 42, 7, 1),
+               explanation=("remaining 42 of the baseline 50 at 2020-09-01T00:00:00Z: 7 revoked on a CRL by "
+                            "then, 1 expired by then",)),
+        _point(month, utc(2020, 10, 1), "2020-09-30", v2, measured, planned=30.0, measure=(24.0, 38, 11, 1)),
+        _point(milestone, utc(2020, 10, 1), "2020-09-30", v1, PointState.SUPERSEDED, planned=40.0,
+               explanation=("superseded by the plan of 2020-09-10 before it fell due",)),
+        _point(milestone, utc(2020, 10, 1), "2020-09-30", v2, PointState.BEHIND, planned=30.0,
+               measure=(24.0, 38, 11, 1)),
+        _point(month, utc(2020, 11, 1), "2020-10-31", v2, measured, planned=50.0, measure=(52.0, 24, 25, 1)),
+        _point(milestone, utc(2020, 11, 1), "2020-10-31", v2, PointState.ON_PLAN, planned=50.0,
+               measure=(52.0, 24, 25, 1), planned_count=25),
+        _point(month, utc(2020, 12, 1), "2020-11-30", v2, measured, planned=50.0, measure=(60.0, 20, 29, 1)),
+        _point(month, utc(2021, 1, 1), "2020-12-31", v2, measured, planned=50.0, measure=(60.0, 20, 29, 1)),
+        _point(milestone, utc(2021, 2, 1), "2021-01-31", v2, PointState.NOT_DUE, planned=80.0),
+        _point(PointKind.KEY_DESTRUCTION, utc(2021, 5, 1), "2021-04-30", v2, PointState.NOT_DUE,
+               planned_count=1, explanation=("0 of 1 keys destroyed by 2021-05-01T00:00:00Z",)),
+    )  # fmt: skip
+    late = (
+        LateLeaf(STOP_ISSUANCE, PLAN_KEY, LATE_IN_CT, utc(2020, 7, 29, 0, 0, 1), utc(2021, 7, 29),
+                 CtEntry(PLAN_LOG, 54, utc(2020, 7, 29, 0, 1)), None),
+        LateLeaf(STOP_ISSUANCE, PLAN_KEY, LATE_IN_CRTSH, utc(2020, 7, 30), utc(2021, 7, 30), None,
+                 LATE_CRTSH_ID),
+    )  # fmt: skip
+    base = PlanProgress(
+        incident_id=INCIDENT_ID, as_of=EVALUATED_AS_OF, clock_start=CLOCK_START, issuer_keys=(PLAN_KEY,),
+        points=points, late_leaves=late, behind_margin_points=5.0,
+        population=(
+            "52 leaves of the affected keys: 51 in CT entries ctwatch holds, 50 in crt.sh issuer searches",
+            f"crt.sh CA id 1121 (key {PLAN_KEY[:16]}): {CRTSH_SEARCH}, 3 queries, 50 rows",
+            f"CRL {PLAN_CRL}: 3 verified versions",
+        ),
+    )  # fmt: skip
+    return dataclasses.replace(base, **changes)
+
+
+@pytest.fixture
+def planned_warehouse_file(warehouse_file: Path) -> Path:
+    """The evaluated warehouse with the hand-built plan progress stored for its evaluation."""
+    con = warehouse.connect(warehouse_file)
+    try:
+        save_plans(con, EVALUATED_AS_OF, [make_plan_progress()])
+    finally:
+        con.close()
+    return warehouse_file

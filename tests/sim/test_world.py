@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,6 +36,24 @@ def test_same_seed_same_bytes_and_other_seed_differs(small_scenario: Scenario, t
     cached = World.load(small_scenario, cache_dir=tmp_path / "a")
     assert not cached.generated
     assert cached.logs["sim-argon"].leaf_input(7) == first.logs["sim-argon"].leaf_input(7)
+
+
+# SHA-256 of small.toml's log files, pinned so that optional scenario keys cannot change a world that
+# does not use them (same entries, order and random draws). Only an edit of small.toml or a deliberate
+# change of the generator's output may update them.
+_SMALL_LOG_FILES_SHA256 = {
+    "sim-argon.entries": "9a470db31655bf96794a6bb401c5921400fcc448dc21f0f8dee9dff6b9caa707",
+    "sim-argon.hashes": "0ab4be5d42fadff9440d6d1e9824c735457657e72428d8c8eb8116f8d59f895b",
+    "sim-tiles.entries": "d99d84a876fe0364b4cd7d739e43c623ca10dd4286ec2e25f700cf92fab178f6",
+    "sim-tiles.hashes": "9419ae3868881568bfad98901777c0225f9f183322483272e8f4f1564dd08f06",
+}
+
+
+def test_small_world_log_files_are_pinned(small_scenario: Scenario, sim_cache: Path) -> None:
+    files = _log_files(World.load(small_scenario, cache_dir=sim_cache))
+    assert {name: hashlib.sha256(files[name]).hexdigest() for name in _SMALL_LOG_FILES_SHA256} == (
+        _SMALL_LOG_FILES_SHA256
+    )
 
 
 def _parsed(der: bytes) -> ParsedCert:

@@ -32,13 +32,13 @@ from typing import Any
 
 import msgspec
 
-from ctwatch.alerts.model import AlertEvent, Transition
+from ctwatch.alerts.model import PLAN_TRANSITIONS, AlertEvent, Transition
 
 MAX_FIELD_CHARS = 300  # a DN can be long, but a message line should not be
 MAX_SUBJECT_CHARS = 160  # e-mail Subject
 MAX_DIGEST_CERTIFICATES = 50  # lines of a digest message; more are counted, not listed
 DIGEST_TITLE = "Overdue certificates, most overdue first"
-JSON_SCHEMA = "ctwatch.alert/2"
+JSON_SCHEMA = "ctwatch.alert/3"
 CRTSH_URL = "https://crt.sh/?sha256={der_sha256}"
 ELLIPSIS = "…"
 # Unicode categories that change layout or are invisible: controls (Cc, incl. NUL, CR, LF, TAB),
@@ -58,6 +58,8 @@ _HEADLINES = {
     Transition.SOURCES_DISAGREE: "Revocation sources disagree",
     Transition.SOURCE_DOWN: "Source down: ctwatch cannot see it",
     Transition.SOURCE_RECOVERED: "Source recovered",
+    Transition.PLAN_BEHIND: "Behind the CA's own plan",
+    Transition.ISSUED_AFTER_STOP: "Issued after the plan's stop date",
 }
 
 
@@ -131,6 +133,7 @@ def fields(event: AlertEvent) -> list[Field]:
     """The facts of an alert in display order, each with how it must be escaped."""
     facts = event.facts
     delay_label = "Revoked late by" if event.transition is Transition.REVOKED_LATE else "Overdue by"
+    deadline_label = "Due" if event.transition in PLAN_TRANSITIONS else "Deadline"
     candidates: list[tuple[str, str | None, Kind]] = [
         ("CA owner", facts.ca_owner, Kind.PROSE),
         ("Subordinate CA owner", facts.subordinate_ca_owner, Kind.PROSE),
@@ -142,7 +145,7 @@ def fields(event: AlertEvent) -> list[Field]:
         ("SHA-256", event.der_sha256, Kind.LITERAL),
         ("Clock started", _time_or_none(facts.clock_started_at), Kind.TIME),
         ("Clock source", facts.clock_source, Kind.PROSE),
-        ("Deadline", _time_or_none(facts.deadline), Kind.TIME),
+        (deadline_label, _time_or_none(facts.deadline), Kind.TIME),
         (delay_label, None if facts.delay is None else format_delay(facts.delay), Kind.TIME),
         ("Source", facts.source, Kind.LITERAL),
         ("Target", facts.source_target, Kind.LITERAL),

@@ -40,6 +40,11 @@ class Transition(StrEnum):
     SOURCES_DISAGREE = "sources_disagree"
     SOURCE_DOWN = "source_down"  # ctwatch is blind to a source: staff must know
     SOURCE_RECOVERED = "source_recovered"
+    PLAN_BEHIND = "plan_behind"  # a milestone of the CA's declared plan missed by more than the margin
+    ISSUED_AFTER_STOP = "issued_after_stop"  # a leaf issued after the plan's stop-issuance date
+
+
+PLAN_TRANSITIONS = frozenset({Transition.PLAN_BEHIND, Transition.ISSUED_AFTER_STOP})
 
 
 SOURCE_TRANSITIONS = frozenset({Transition.SOURCE_DOWN, Transition.SOURCE_RECOVERED})
@@ -120,6 +125,7 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     overdue_digest: OverdueDigest | None = None  # still_overdue only
     disagreement: str | None = None  # sources_disagree only: its kind, one alert per kind
     episode: str | None = None  # source transitions only: "<source> <target> <failing since>"
+    plan_point: str | None = None  # plan transitions only: "<plan announced>/<milestone due or stop date>"
 
     def __post_init__(self) -> None:
         if not self.incident_id or "|" in self.incident_id:
@@ -139,6 +145,10 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
             raise ValueError("episode is required for source transitions and only for them")
         if self.episode is not None and "|" in self.episode:
             raise ValueError(f"episode must be free of '|': {self.episode!r}")
+        if (self.plan_point is not None) != (self.transition in PLAN_TRANSITIONS):
+            raise ValueError("plan_point is required for plan transitions and only for them")
+        if self.plan_point is not None and "|" in self.plan_point:
+            raise ValueError(f"plan_point must be free of '|': {self.plan_point!r}")
 
     def _check_digest(self, digest: OverdueDigest) -> None:
         if self.der_sha256 is not None:
@@ -155,7 +165,8 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     @property
     def key(self) -> str:
         """The outbox key: incident | certificate ('-' for the incident) | transition
-        [| digest period, see `OverdueDigest.label`] [| disagreement kind] [| source episode]."""
+        [| digest period, see `OverdueDigest.label`] [| disagreement kind] [| source episode]
+        [| plan point]."""
         parts = [self.incident_id, self.der_sha256 or "-", str(self.transition)]
         if self.overdue_digest is not None:
             parts.append(self.overdue_digest.label)
@@ -163,6 +174,8 @@ class AlertEvent(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
             parts.append(self.disagreement)
         if self.episode is not None:
             parts.append(self.episode)
+        if self.plan_point is not None:
+            parts.append(self.plan_point)
         return "|".join(parts)
 
 

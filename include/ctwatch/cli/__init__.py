@@ -1,8 +1,9 @@
 """The `ctwatch` command (also `python -m ctwatch`): the same library calls the DAGs make.
 
 Bad input (a missing or unreadable file, garbage where a certificate, CRL or CSV was expected, an
-unknown hash, a missing or locked warehouse, an invalid ctwatch.toml) ends with exit status 2 and one
-line on stderr per problem, `ctwatch <command>: <what> (<where>)`; `-v` adds the traceback.
+unknown hash, a missing, locked or damaged warehouse, an invalid ctwatch.toml) ends with exit
+status 2 and one line on stderr per problem, `ctwatch <command>: <what> (<where>)`; `-v` adds the
+traceback.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
-from ctwatch.cli import certificates, compliance, crl, ct, settings, sim, sources
+from ctwatch.cli import backup, certificates, compliance, crl, ct, settings, sim, sources
 from ctwatch.cli.errors import BAD_INPUT_ERRORS, problems_of
 from ctwatch.warehouse import connection
 
@@ -37,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     settings.add_config_option(parser)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (certificates, sources, crl, compliance, settings, ct, sim):
+    for module in (certificates, sources, crl, compliance, settings, ct, sim, backup):
         module.add_parsers(commands)
     return parser
 
@@ -46,6 +47,14 @@ def _command_name(args: argparse.Namespace) -> str:
     names = [args.command]
     names += [value for key, value in vars(args).items() if key.endswith("_command") and value]
     return " ".join(["ctwatch", *names])
+
+
+def _named_damage(args: argparse.Namespace, exc: BaseException) -> BaseException:
+    """`exc`, or, if it is DuckDB finding a damaged block while reading (past the checks made on
+    opening), the warehouse's WarehouseDamagedError naming the file and what to do."""
+    if "warehouse" not in vars(args):
+        return exc
+    return connection.damage_of(settings.warehouse_of(args), exc) or exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -57,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BAD_INPUT_ERRORS as exc:
         if args.verbose:
             traceback.print_exc()
-        for problem in problems_of(exc):
+        for problem in problems_of(_named_damage(args, exc)):
             print(f"{_command_name(args)}: {problem}", file=sys.stderr)
         return BAD_INPUT
     return result

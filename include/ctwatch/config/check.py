@@ -33,6 +33,8 @@ def render(settings: Settings) -> str:
     names = ", ".join(i.incident_key for i in declared.incidents) or "none"
     lines.append(f"incidents: {len(declared.incidents)} declared ({names})  # {settings.declarations_origin}")
     lines.append(f"key_destructions: {len(declared.key_destructions)}  # {settings.declarations_origin}")
+    versions = ", ".join(f"{p.incident_id} of {p.announced_at:%Y-%m-%d}" for p in declared.plans) or "none"
+    lines.append(f"plans: {len(declared.plans)} declared ({versions})  # {settings.declarations_origin}")
     lines += [
         f"warning: ${name} names no setting (see docs/configuration.md)"
         for name in settings.unknown_variables

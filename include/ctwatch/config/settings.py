@@ -184,9 +184,7 @@ def _resolve_document(
             "packaged July 2020 incident (no configuration file)",
         )
     else:
-        declarations = parse_declarations(
-            document.get("incidents", []), document.get("key_destructions", []), problems, where=f"{where}: "
-        )
+        declarations = parse_declarations(document, problems, where=f"{where}: ")
         declarations_origin = where
     if problems:
         raise ConfigError(problems)

@@ -270,4 +270,4 @@ BY_PATH: Final = {setting.path: setting for setting in SETTINGS}
 # Tables that hold settings (a table also holding sub-tables, like `sources`, is listed once).
 TABLES: Final = frozenset(s.table for s in SETTINGS if s.table)
 # Keys of the file that are not settings: the declarations (docs/incidents.md).
-DECLARATION_KEYS: Final = frozenset({"incidents", "key_destructions"})
+DECLARATION_KEYS: Final = frozenset({"incidents", "key_destructions", "plans"})

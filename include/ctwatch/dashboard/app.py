@@ -8,7 +8,6 @@ templates' autoescaping; links are built only from http(s) URLs.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -24,14 +23,18 @@ from markupsafe import Markup, escape
 from ctwatch.alerts.format import format_delay
 from ctwatch.dashboard.reader import SnapshotReader, open_snapshot
 from ctwatch.dashboard.snapshot import STATUS_COLUMNS
+from ctwatch.report.markdown import URL_IN_PROSE
+from ctwatch.report.plan_progress import MAX_LATE_LEAVES_LISTED
 
 DOWNLOADS: Final = {
     "appendix.csv": "text/csv; charset=utf-8",
     "crtsh_links.txt": "text/plain; charset=utf-8",
     "incident.md": "text/markdown; charset=utf-8",
     "progress.csv": "text/csv; charset=utf-8",
+    "plan_progress.csv": "text/csv; charset=utf-8",
     "revocation_progress.png": "image/png",
     "delay_distribution.png": "image/png",
+    "plan_progress.png": "image/png",
 }
 INCIDENT_COLUMNS: Final = (
     "ca_owner", "rule_id", "status", *STATUS_COLUMNS, "next_deadline", "max_delay_s", "certificates",
@@ -45,7 +48,6 @@ CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; form-action 'self';"
     " frame-ancestors 'self'"
 )
-_URL = re.compile(r"https?://[^\s<>\"'|,;)]+")
 
 
 def _days(seconds: float | None) -> str:
@@ -57,7 +59,7 @@ def _linkify(text: str | None) -> Markup:
     text = text or ""
     parts: list[Markup] = []
     last = 0
-    for match in _URL.finditer(text):
+    for match in URL_IN_PROSE.finditer(text):
         url = match.group(0)
         parts += [escape(text[last : match.start()]), _link(url)]
         last = match.end()
@@ -181,7 +183,8 @@ def create_app(snapshot_file: Callable[[], Path], guard: Callable[..., Any]) -> 
             return page(request, "incident.html", reader, incident=incident,
                         certificates=certificates[first : first + CERTIFICATES_PER_PAGE],
                         total=len(certificates), first=first, number=number, pages=pages,
-                        files=files)  # fmt: skip
+                        files=files, plan=reader.plan(id),
+                        late_leaves=reader.plan_late_leaves(id, MAX_LATE_LEAVES_LISTED))  # fmt: skip
 
     @app.get("/api/incident")
     def incident_json(id: str) -> JSONResponse:
@@ -189,9 +192,13 @@ def create_app(snapshot_file: Callable[[], Path], guard: Callable[..., Any]) -> 
             incident = reader.incident(id) if reader else None
             if reader is None or incident is None:
                 raise HTTPException(404, "no such incident in the snapshot")
+            plan = reader.plan(id)
+            if plan is not None:
+                plan = {**plan, "late_leaves": reader.plan_late_leaves(id)}
             return JSONResponse(
-                {"meta": reader.meta(), "incident": incident, "certificates": reader.certificates(id)}
-            )
+                {"meta": reader.meta(), "incident": incident, "certificates": reader.certificates(id),
+                 "plan": plan}
+            )  # fmt: skip
 
     @app.get("/incident/file")
     def incident_file(id: str, name: str) -> Response:

@@ -38,6 +38,15 @@ class SnapshotReader:
         found = self._docs("select_evidence", der_sha256)
         return found[0] if found else None
 
+    def plan(self, incident_id: str) -> dict[str, Any] | None:
+        found = self._docs("select_plan", incident_id)
+        return found[0] if found else None
+
+    def plan_late_leaves(self, incident_id: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The leaves issued after the plan's stop date, earliest first; `limit` None: all."""
+        no_limit = -1  # SQLite: a negative LIMIT has no upper bound
+        return self._docs("select_plan_late_leaves", incident_id, no_limit if limit is None else limit)
+
     def file(self, incident_id: str, name: str) -> bytes | None:
         row = self._db.execute(dashboard_sql("select_file"), (incident_id, name)).fetchone()
         return None if row is None else bytes(row[0])

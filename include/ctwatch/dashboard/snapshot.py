@@ -5,8 +5,8 @@ the Airflow API server never opens the warehouse: after each evaluation a wareho
 the snapshot beside the live one and renames it into place (atomic on one file system). A page
 reads the file that is in place when it opens it; a reader of the previous file keeps it.
 
-Incident downloads (appendix.csv, incident.md and the plots) are the report writer's bytes for the
-same evaluation, so they equal the files the report task writes.
+Incident downloads (appendix.csv, incident.md, plan_progress.csv and the plots) are the report
+writer's bytes for the same evaluation, so they equal the files the report task writes.
 """
 
 from __future__ import annotations
@@ -33,14 +33,27 @@ from ctwatch.evaluate import (
     EvaluationConfig,
     Incident,
     KeyGroupStatus,
+    PlanProgress,
+    PointKind,
     Verdict,
     incidents,
     key_group_status,
     latest_evaluation,
+    read_plans,
     verdicts,
 )
+from ctwatch.evaluate.plan_progress import LateLeaf, ProgressPoint
 from ctwatch.evaluate.verdict import Status
 from ctwatch.report.bugs import LinkedBug, Unchecked, linked_bugs
+from ctwatch.report.plan_progress import (
+    baseline,
+    crtsh_id_url,
+    in_force_at_as_of,
+    measurements,
+    plan_versions,
+    promises,
+    shown,
+)
 from ctwatch.report.plots import delay_distribution_png
 from ctwatch.report.writer import DELAY_PLOT_FILE, render_incident
 from ctwatch.timeutil import iso_z, require_aware
@@ -256,6 +269,63 @@ def _evidence_doc(
     }
 
 
+def _point_doc(point: ProgressPoint, late_leaves: int) -> dict[str, Any]:
+    return {
+        "kind": str(point.kind),
+        "label": point.label,
+        "at": _t(point.at),
+        "plan_announced_at": _t(point.plan_announced_at),
+        "plan_source": point.plan_source,
+        "planned_percent": point.planned_percent,
+        "planned_count": point.planned_count,
+        "measured_percent": point.measured_percent,
+        "difference_points": point.difference_points,
+        "baseline": point.baseline,
+        "remaining": point.remaining,
+        "revoked": point.revoked,
+        "expired": point.expired,
+        "state": str(point.state),
+        "explanation": list(point.explanation),
+        "shown": shown(point, late_leaves),
+    }
+
+
+def _plan_doc(progress: PlanProgress) -> dict[str, Any]:
+    in_force = in_force_at_as_of(progress)
+    late_leaves = len(progress.late_leaves)
+    return {
+        "clock_start": _t(progress.clock_start),
+        "issuer_keys": list(progress.issuer_keys),
+        "baseline": baseline(progress),
+        "behind_margin_points": progress.behind_margin_points,
+        "versions": [
+            {"announced_at": _t(announced_at), "source": source, "in_force": announced_at == in_force}
+            for announced_at, source in plan_versions(progress)
+        ],
+        "population": list(progress.population),
+        "late_leaf_count": late_leaves,
+        "has_stop_issuance": any(p.kind is PointKind.STOP_ISSUANCE for p in progress.points),
+        "measurements": [_point_doc(p, late_leaves) for p in measurements(progress)],
+        "promises": [_point_doc(p, late_leaves) for p in promises(progress)],
+    }
+
+
+def _late_leaf_doc(leaf: LateLeaf) -> dict[str, Any]:
+    ct = leaf.first_ct
+    return {
+        "stop_issuance": _t(leaf.stop_issuance),
+        "issuer_key": leaf.issuer_key,
+        "serial_hex": leaf.serial_hex,
+        "not_before": _t(leaf.not_before),
+        "not_after": _t(leaf.not_after),
+        "ct": None
+        if ct is None
+        else {"log_id": ct.log_id, "entry_index": ct.entry_index, "entry_timestamp": _t(ct.timestamp)},
+        "crtsh_id": leaf.crtsh_id,
+        "crtsh_url": None if leaf.crtsh_id is None else crtsh_id_url(leaf.crtsh_id),
+    }
+
+
 def _disagreements(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, list[dict[str, Any]]]:
     by_certificate: dict[str, list[dict[str, Any]]] = {}
     for row in query_dicts(con, "dashboard/disagreements", {"as_of": as_of}):
@@ -303,9 +373,18 @@ def build_snapshot(
     require_aware(as_of, "as_of")
     evaluated_as_of = latest_evaluation(con, as_of)
     meta = {"as_of": iso_z(as_of), "published_at": iso_z(datetime.now(UTC))}
-    rows: dict[str, list[tuple[Any, ...]]] = {
-        name: [] for name in ("incident", "certificate", "evidence", "file", "source", "ct_log", "alert")
-    }
+    tables = (
+        "incident",
+        "certificate",
+        "evidence",
+        "file",
+        "plan",
+        "plan_late_leaf",
+        "source",
+        "ct_log",
+        "alert",
+    )
+    rows: dict[str, list[tuple[Any, ...]]] = {name: [] for name in tables}
     shown = evaluated_as_of or as_of
     rows["source"] = [(_dumps(r),) for r in query_dicts(con, "dashboard/source_health", {"as_of": shown})]
     rows["ct_log"] = [(_dumps(r),) for r in query_dicts(con, "dashboard/ct_logs", {})]
@@ -324,6 +403,7 @@ def build_snapshot(
         by_incident.setdefault(verdict.incident_id, []).append(verdict)
         by_certificate.setdefault(verdict.der_sha256, []).append(verdict)
     declared = {d.incident_key: d for d in config.incidents}
+    plans = read_plans(con, evaluated_as_of)
     bug_links: dict[str, list[dict[str, Any]]] = {}
     for incident_id, incident in sorted(incidents_by_id.items()):
         own = tuple(by_incident.get(incident_id, ()))
@@ -337,8 +417,14 @@ def build_snapshot(
         bug_links[incident_id] = [{"id": b["id"], "url": b["url"]} for b in doc["bugs"]]
         rows["incident"].append((incident_id, _dumps(doc)))
         rows["certificate"] += [(incident_id, v.der_sha256, _dumps(_certificate_doc(v))) for v in own]
+        plan = plans.get(incident_id)
+        if plan is not None:
+            rows["plan"].append((incident_id, _dumps(_plan_doc(plan))))
+            rows["plan_late_leaf"] += [
+                (incident_id, n, _dumps(_late_leaf_doc(leaf))) for n, leaf in enumerate(plan.late_leaves)
+            ]
         files = render_incident(
-            con, incident, own, as_of=as_of, evaluated_as_of=evaluated_as_of, config=config
+            con, incident, own, as_of=as_of, evaluated_as_of=evaluated_as_of, config=config, plan=plan
         )
         files[DELAY_PLOT_FILE] = delay_distribution_png({incident.ca_owner: own})
         rows["file"] += [(incident_id, name, content) for name, content in files.items()]

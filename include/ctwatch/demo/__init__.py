@@ -14,6 +14,7 @@ from ctwatch.demo.summary import (
     alert_counts,
     format_alert_counts,
     format_table,
+    plan_lines,
     summarize,
 )
 
@@ -25,6 +26,7 @@ __all__ = [
     "disclosed_keys",
     "format_alert_counts",
     "format_table",
+    "plan_lines",
     "summarize",
     "write_demo_config",
 ]

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ctwatch import warehouse
-from ctwatch.evaluate import read
+from ctwatch.evaluate import PointKind, PointState, read, read_plans
 from ctwatch.evaluate.verdict import Status
 
 _OPEN = frozenset({Status.PENDING, Status.OVERDUE})
@@ -98,3 +98,29 @@ def format_alert_counts(counts: Counter[str]) -> str:
     if not counts:
         return "no historical alerts"
     return ", ".join(f"{transition} {count}" for transition, count in sorted(counts.items()))
+
+
+def plan_lines(warehouse_file: Path, as_of: datetime) -> list[str]:
+    """Per incident with a declared plan, at the latest evaluation by `as_of`: each milestone due
+    so far with planned against measured, and the leaves issued after the stop date."""
+    con = warehouse.connect(warehouse_file, read_only=True)
+    try:
+        evaluated = read.latest_evaluation(con, as_of)
+        plans = read_plans(con, evaluated) if evaluated else {}
+    finally:
+        con.close()
+    lines = []
+    for incident_id, progress in sorted(plans.items()):
+        lines.append(f"{incident_id}: plan vs evidence (baseline, replaced = revoked or expired)")
+        for point in progress.points:
+            if point.kind is PointKind.MILESTONE and point.measured_percent is not None:
+                lines.append(
+                    f"  {point.label}: planned {point.planned_percent:5.1f}%  measured "
+                    f"{point.measured_percent:5.1f}% of {point.baseline}  {point.state}"
+                )
+            elif point.kind is PointKind.STOP_ISSUANCE:
+                late = len(progress.late_leaves)
+                lines.append(f"  stop issuance {point.label}: {point.state}, {late} leaves issued after it")
+            elif point.kind is PointKind.KEY_DESTRUCTION and point.state is not PointState.NOT_DUE:
+                lines.append(f"  key destruction by {point.label}: {point.state}")
+    return lines

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 
 import duckdb
 
+from ctwatch import alerts
 from ctwatch.alerts import OVERDUE_DIGEST_PERIOD
 from ctwatch.evaluate.assess import assess, incident_status
 from ctwatch.evaluate.config import (
@@ -45,6 +46,9 @@ from ctwatch.evaluate.model import (
     KeyGroupStatus,
     Verdict,
 )
+from ctwatch.evaluate.plan_progress import PlanProgress, PointKind, PointState, measure_plans
+from ctwatch.evaluate.plan_store import plan_events, read_plans
+from ctwatch.evaluate.plans import DeclaredPlan, Milestone
 from ctwatch.evaluate.read import incidents, key_group_status, latest_evaluation, verdicts
 from ctwatch.evaluate.store import (
     alert_events,
@@ -75,8 +79,12 @@ def evaluate(
     config = config or load_config()
     load_key_destructions(con, config)
     assessment = assess(con, as_of, config)
-    events = alert_events(assessment, now or datetime.now(UTC), overdue_digest_period=overdue_digest_period)
-    save(con, assessment, events)
+    progresses = measure_plans(con, assessment, config.plans)
+    now = now or datetime.now(UTC)
+    events = alert_events(assessment, now, overdue_digest_period=overdue_digest_period)
+    incidents_by_id = {i.incident_id: i for i in assessment.incidents}
+    events += plan_events(progresses, incidents_by_id, historical=alerts.is_historical(as_of, now))
+    save(con, assessment, events, progresses)
     return assessment
 
 
@@ -85,12 +93,17 @@ __all__ = [
     "Basis",
     "ConfigError",
     "DeclaredIncident",
+    "DeclaredPlan",
     "EvaluationConfig",
     "Incident",
     "IncidentStatus",
     "KeyDestruction",
     "KeyGroupState",
     "KeyGroupStatus",
+    "Milestone",
+    "PlanProgress",
+    "PointKind",
+    "PointState",
     "Status",
     "Verdict",
     "assess",
@@ -100,6 +113,7 @@ __all__ = [
     "key_group_status",
     "latest_evaluation",
     "load_config",
+    "read_plans",
     "record_key_destruction",
     "record_problem_report",
     "verdicts",

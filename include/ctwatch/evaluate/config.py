@@ -32,16 +32,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
+from ctwatch.evaluate.declaration_table import DeclarationTable
+from ctwatch.evaluate.plans import DeclaredPlan, parse_plan
 from ctwatch.policy import RevocationReason, WindowKind
 
 # Rules whose certificates can sign OCSP answers for their siblings and themselves: revocation
@@ -49,7 +50,6 @@ from ctwatch.policy import RevocationReason, WindowKind
 KEY_DESTRUCTION_RULES: Final = frozenset(
     {"e_ca_ocsp_signing_eku_without_nocheck", "e_sub_ca_ocsp_signing_eku"}
 )
-_SHA256_HEX: Final = re.compile(r"[0-9a-fA-F]{64}")
 _INCIDENT_KEYS: Final = frozenset(
     {
         "id", "rule", "certificates", "clock_start", "clock_source", "window_kind", "reason",
@@ -57,8 +57,7 @@ _INCIDENT_KEYS: Final = frozenset(
     }
 )  # fmt: skip
 _DESTRUCTION_KEYS: Final = frozenset({"spki_sha256", "destroyed_at", "recorded_at", "auditor", "link"})
-_TOP_LEVEL_KEYS: Final = frozenset({"incidents", "key_destructions"})
-_INSTANT_EXAMPLE: Final = "2020-07-01T17:30:00Z"
+_TOP_LEVEL_KEYS: Final = frozenset({"incidents", "key_destructions", "plans"})
 
 
 class ConfigError(ValueError):
@@ -113,96 +112,10 @@ class EvaluationConfig:
     incidents: tuple[DeclaredIncident, ...]
     key_destructions: tuple[KeyDestruction, ...]
     sha256: str  # of the declarations: recorded with every run
+    plans: tuple[DeclaredPlan, ...] = ()
 
 
-class _Table:
-    """One TOML table of the declarations, read key by key; every problem is collected, none raised,
-    so a file with three mistakes gets three lines."""
-
-    def __init__(self, table: Mapping[str, Any], where: str, problems: list[str]) -> None:
-        self.table = table
-        self.where = where
-        self.problems = problems
-
-    def problem(self, key: str, value: object, expected: str) -> None:
-        self.problems.append(f"{self.where}.{key} = {_shown(value)}: expected {expected}")
-
-    def unknown_keys(self, known: frozenset[str]) -> None:
-        for key in sorted(set(self.table) - known):
-            self.problems.append(f"{self.where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
-
-    def required(self, key: str, example: str) -> object | None:
-        if key not in self.table:
-            self.problems.append(f"{self.where}.{key} is missing: expected {example}")
-            return None
-        value: object = self.table[key]
-        return value
-
-    def text(self, key: str, example: str, *, required: bool = True) -> str | None:
-        if key not in self.table and not required:
-            return None
-        value = self.required(key, example)
-        if value is None:
-            return None
-        if not isinstance(value, str) or not value.strip():
-            self.problem(key, value, f"a non-empty string, e.g. {example}")
-            return None
-        return value
-
-    def instant(self, key: str, *, required: bool = True) -> datetime | None:
-        if key not in self.table and not required:
-            return None
-        value = self.required(key, _INSTANT_EXAMPLE)
-        if value is None:
-            return None
-        if isinstance(value, datetime) and value.tzinfo is not None:
-            return value.astimezone(UTC)
-        if isinstance(value, datetime):
-            self.problem(key, value, f"a time with a time zone, e.g. {_INSTANT_EXAMPLE} (this one has none)")
-        elif isinstance(value, date):
-            self.problem(
-                key, value, f"an instant with a time zone, not a date, e.g. {value.isoformat()}T17:30:00Z"
-            )
-        else:
-            self.problem(key, value, f"a date-time with a time zone like {_INSTANT_EXAMPLE}")
-        return None
-
-    def day_or_instant(self, key: str, value: object) -> datetime | None:
-        if isinstance(value, datetime):
-            if value.tzinfo is None:
-                self.problem(key, value, f"a time with a time zone, e.g. {_INSTANT_EXAMPLE}, or a date")
-                return None
-            return value.astimezone(UTC)
-        if isinstance(value, date):
-            return datetime(value.year, value.month, value.day, tzinfo=UTC)
-        self.problem(key, value, f"a TOML date (2021-03-31) or date-time ({_INSTANT_EXAMPLE})")
-        return None
-
-    def sha256(self, key: str, value: object) -> str | None:
-        if isinstance(value, str) and _SHA256_HEX.fullmatch(value):
-            return value.lower()
-        self.problem(key, value, "a SHA-256 fingerprint: 64 hex digits")
-        return None
-
-    def choice(self, key: str, kinds: type[StrEnum], default: StrEnum | None = None) -> Any:
-        value = self.table.get(key, default)
-        if value is None:
-            return None
-        try:
-            return kinds(value)
-        except ValueError:
-            self.problem(key, value, "one of " + ", ".join(repr(str(k)) for k in kinds))
-            return None
-
-
-def _shown(value: object) -> str:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    text = repr(value)
-    return text if len(text) <= 80 else text[:79] + "…"
-
-
-def _incident(table: _Table) -> DeclaredIncident | None:
+def _incident(table: DeclarationTable) -> DeclaredIncident | None:
     table.unknown_keys(_INCIDENT_KEYS)
     before = len(table.problems)
     key = table.text("id", '"ocsp-eku-2020"')
@@ -262,7 +175,7 @@ def _incident(table: _Table) -> DeclaredIncident | None:
     )
 
 
-def _key_destruction(table: _Table) -> KeyDestruction | None:
+def _key_destruction(table: DeclarationTable) -> KeyDestruction | None:
     table.unknown_keys(_DESTRUCTION_KEYS)
     before = len(table.problems)
     spki = table.sha256("spki_sha256", table.table.get("spki_sha256"))
@@ -279,30 +192,44 @@ def _key_destruction(table: _Table) -> KeyDestruction | None:
 
 
 def parse_declarations(
-    incident_tables: object, destruction_tables: object, problems: list[str], *, where: str = ""
+    document: Mapping[str, Any], problems: list[str], *, where: str = ""
 ) -> EvaluationConfig:
-    """The `[[incidents]]` and `[[key_destructions]]` arrays of a TOML document; the problems found
-    are appended to `problems` (the entries with a problem are left out)."""
+    """The `[[incidents]]`, `[[key_destructions]]` and `[[plans]]` arrays of a TOML document; the
+    problems found are appended to `problems` (the entries with a problem are left out)."""
     incidents: list[DeclaredIncident] = []
     destructions: list[KeyDestruction] = []
-    for name, tables in (("incidents", incident_tables), ("key_destructions", destruction_tables)):
+    plan_tables: list[DeclarationTable] = []
+    for name in ("incidents", "key_destructions", "plans"):
+        tables = document.get(name, [])
         if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
             problems.append(f"{where}{name}: expected an array of tables ([[{name}]])")
             continue
         for number, table in enumerate(tables):
-            reader = _Table(table, f"{where}{name}[{number}]", problems)
+            reader = DeclarationTable(table, f"{where}{name}[{number}]", problems)
             if name == "incidents" and (incident := _incident(reader)) is not None:
                 incidents.append(incident)
             elif name == "key_destructions" and (destruction := _key_destruction(reader)) is not None:
                 destructions.append(destruction)
+            elif name == "plans":
+                plan_tables.append(reader)
     keys = [i.incident_key for i in incidents]
     for key in sorted({k for k in keys if keys.count(k) > 1}):
         problems.append(f"{where}incidents: two declared incidents share the id {key!r}")
-    canonical = json.dumps([incident_tables, destruction_tables], sort_keys=True, default=str)
+    plans = [p for t in plan_tables if (p := parse_plan(t, frozenset(keys))) is not None]
+    versions = [(p.incident_id, p.announced_at) for p in plans]
+    for incident_id, announced_at in sorted({v for v in versions if versions.count(v) > 1}):
+        problems.append(
+            f"{where}plans: two versions of {incident_id!r}'s plan announced at {announced_at.isoformat()}"
+        )
+    declared = [document.get(name, []) for name in ("incidents", "key_destructions")]
+    if document.get("plans"):
+        declared.append(document["plans"])  # declarations without plans keep their earlier hash
+    canonical = json.dumps(declared, sort_keys=True, default=str)
     return EvaluationConfig(
         incidents=tuple(incidents),
         key_destructions=tuple(destructions),
         sha256=hashlib.sha256(canonical.encode()).hexdigest(),
+        plans=tuple(plans),
     )
 
 
@@ -323,7 +250,7 @@ def parse_config(data: bytes) -> EvaluationConfig:
         f"unknown key {key!r} (known: {', '.join(sorted(_TOP_LEVEL_KEYS))})"
         for key in sorted(set(doc) - _TOP_LEVEL_KEYS - {"polling_interval_hours"})
     ]
-    config = parse_declarations(doc.get("incidents", []), doc.get("key_destructions", []), problems)
+    config = parse_declarations(doc, problems)
     if problems:
         raise ConfigError(problems)
     return config

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +12,8 @@ from ctwatch import alerts
 from ctwatch.alerts import OVERDUE_DIGEST_PERIOD, AlertEvent, AlertFacts, OverdueCertificate, Transition
 from ctwatch.evaluate.config import EvaluationConfig, KeyDestruction
 from ctwatch.evaluate.model import Assessment, Incident, Verdict
+from ctwatch.evaluate.plan_progress import PlanProgress
+from ctwatch.evaluate.plan_store import save_plans
 from ctwatch.evaluate.verdict import Status
 from ctwatch.revocation.disagreements import DISAGREEMENT_WORDS
 from ctwatch.timeutil import require_aware
@@ -70,8 +72,14 @@ def record_problem_report(
     )
 
 
-def save(con: duckdb.DuckDBPyConnection, assessment: Assessment, events: list[AlertEvent]) -> int:
-    """Replace the rows of the assessment's as-of and enqueue its events, in one transaction.
+def save(
+    con: duckdb.DuckDBPyConnection,
+    assessment: Assessment,
+    events: list[AlertEvent],
+    plans: Sequence[PlanProgress] = (),
+) -> int:
+    """Replace the rows of the assessment's as-of (with its plans' progress) and enqueue its events,
+    in one transaction.
 
     Returns how many events were new to the outbox.
     """
@@ -114,6 +122,7 @@ def save(con: duckdb.DuckDBPyConnection, assessment: Assessment, events: list[Al
                     for g in assessment.key_groups
                 ],
             )
+        save_plans(con, as_of, plans)
         con.execute(
             load_sql("evaluate/insert_run"),
             {

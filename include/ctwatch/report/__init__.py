@@ -2,7 +2,8 @@
 
 Per incident: the CCADB Incident Reporting Guidelines v3.2 appendix (`appendix`), a Markdown
 summary ready to paste into a Bugzilla comment (`markdown`), the month-by-month progress table
-(`progress`) and plots (`plots`); `writer.write_reports` writes them all for one as-of.
+(`progress`), a declared plan against the evidence (`plan_progress`) and plots (`plots`);
+`writer.write_reports` writes them all for one as-of.
 Reads only: the evaluator (`ctwatch.evaluate`) decides every verdict shown here.
 """
 

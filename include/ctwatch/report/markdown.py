@@ -8,18 +8,33 @@ escape it too. Times are UTC to the minute (IRG timeline granularity).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from ctwatch.alerts.format import escape_markdown, format_delay, markdown_literal
-from ctwatch.evaluate import Basis, Incident, KeyGroupStatus, Verdict
+from ctwatch.evaluate import Basis, Incident, KeyGroupStatus, PlanProgress, PointKind, PointState, Verdict
+from ctwatch.evaluate.plan_progress import LateLeaf, ProgressPoint
 from ctwatch.report.bugs import RECOMMENDED_UPDATE_INTERVAL, UPDATE_INTERVAL, LinkedBug, Unchecked
+from ctwatch.report.plan_progress import (
+    MAX_LATE_LEAVES_LISTED,
+    baseline,
+    crtsh_id_url,
+    in_force_at_as_of,
+    measurements,
+    milestone_label,
+    plan_versions,
+    promises,
+    shown,
+)
 from ctwatch.report.progress import NOT_YET_REVOKED, Counts, Delays, MonthRow, clocked, revoked_at
 
 # Above this many revocations the timeline gives one line per day instead of one per certificate.
 MAX_TIMELINE_REVOCATIONS: Final = 100
+# An http(s) URL in prose; a trailing `:` or `.` ends the sentence, not the URL.
+URL_IN_PROSE: Final = re.compile(r"https?://[^\s<>\"'|,;)]*[^\s<>\"'|,;):.]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +49,7 @@ class ReportInputs:
     as_of: datetime  # asked for
     evaluated_as_of: datetime  # the evaluation shown (latest at or before as_of)
     certificate_list_file: str  # appendix.csv or crtsh_links.txt
+    plan: PlanProgress | None = None  # the declared plan against the evidence, when the incident has one
 
 
 def when(moment: datetime | None) -> str:
@@ -48,6 +64,17 @@ def cell(text: str) -> str:
 def literal_cell(text: str) -> str:
     """Certificate text in a GFM table cell: a code span with `|` escaped (GFM tables)."""
     return markdown_literal(text).replace("|", "\\|")
+
+
+def prose(text: str) -> str:
+    """Prose with URLs in it (the evaluator's explanations): escaped, each URL a code span."""
+    parts: list[str] = []
+    last = 0
+    for match in URL_IN_PROSE.finditer(text):
+        parts += [escape_markdown(text[last : match.start()]), markdown_literal(match.group(0))]
+        last = match.end()
+    parts.append(escape_markdown(text[last:]))
+    return "".join(parts)
 
 
 def _delay(delay: timedelta | None) -> str:
@@ -241,6 +268,128 @@ def _progress(inputs: ReportInputs) -> list[str]:
     ]
 
 
+def _plan_version(announced_at: datetime | None, source: str | None) -> str:
+    if announced_at is None or source is None:
+        return "none announced yet"
+    return f"{when(announced_at)}, {literal_cell(source)}"
+
+
+def _plan_lead(progress: PlanProgress) -> list[str]:
+    in_force = in_force_at_as_of(progress)
+    versions = [
+        _plan_version(announced_at, source)
+        + (" (in force at the evaluation)" if announced_at == in_force else "")
+        for announced_at, source in plan_versions(progress)
+    ]
+    keys = ", ".join(markdown_literal(k) for k in progress.issuer_keys) or "none"
+    return [
+        "The CA's own schedule for replacing the leaf certificates of the affected issuing CAs, "
+        "against the leaves ctwatch sees in CT and crt.sh and their revocations on the CAs' CRLs. "
+        "Replaced: revoked or expired since the clock start, as a share of the baseline.",
+        "",
+        f"- Plan versions (announced, source): {'; '.join(versions) or 'none'}",
+        f"- Clock start: {when(progress.clock_start)}",
+        f"- Baseline: {baseline(progress)} leaves unexpired and unrevoked at the clock start",
+        f"- Issuing CA keys (SPKI SHA-256): {keys}",
+        f"- Behind: a milestone due by the evaluation more than {progress.behind_margin_points:g} points "
+        "under its planned share",
+    ]
+
+
+def _promise_row(point: ProgressPoint, late_leaves: int) -> list[str]:
+    figures = shown(point, late_leaves)
+    state = figures["state"]
+    return [
+        cell(figures["milestone"]),
+        figures["planned"],
+        figures["measured"],
+        figures["difference"],
+        f"**{state}**" if point.state is PointState.BEHIND else state,
+        _plan_version(point.plan_announced_at, point.plan_source),
+    ]
+
+
+def _month_row(point: ProgressPoint) -> list[str]:
+    figures = shown(point, 0)
+    return [
+        cell(point.label),
+        figures["planned_percent"],
+        figures["measured_percent"],
+        figures["remaining"],
+        figures["revoked"],
+        figures["expired"],
+    ]
+
+
+def _late_leaf_where(leaf: LateLeaf) -> str:
+    places = []
+    if leaf.first_ct is not None:
+        ct = leaf.first_ct
+        places.append(f"CT log {literal_cell(ct.log_id[:16])} entry {ct.entry_index} at {when(ct.timestamp)}")
+    if leaf.crtsh_id is not None:
+        places.append(f"crt.sh {literal_cell(crtsh_id_url(leaf.crtsh_id))}")
+    return "; ".join(places) or "—"
+
+
+def _late_leaves(progress: PlanProgress) -> list[str]:
+    stops = [p for p in progress.points if p.kind is PointKind.STOP_ISSUANCE]
+    if not stops:
+        return []
+    lines = ["### Leaves issued after the stop date", ""]
+    late = progress.late_leaves
+    if not late:
+        return [*lines, f"None: no leaf of the affected keys has a notBefore after {when(stops[-1].at)}."]
+    listed = late[:MAX_LATE_LEAVES_LISTED]
+    rows = [
+        [literal_cell(leaf.serial_hex), literal_cell(leaf.issuer_key[:16]), when(leaf.not_before),
+         _late_leaf_where(leaf)]
+        for leaf in listed
+    ]  # fmt: skip
+    lines += [
+        f"{len(late)} leaves with a notBefore after the stop date {when(late[0].stop_issuance)}, "
+        "earliest first (where: the earliest CT entry ctwatch holds, and crt.sh):",
+        "",
+        *_table(["Serial (hex)", "Issuer key", "notBefore", "Where"], rows),
+    ]
+    if len(late) > len(listed):
+        lines += ["", f"And {len(late) - len(listed)} more."]
+    return lines
+
+
+def _how_measured(progress: PlanProgress) -> list[str]:
+    lines = ["### How these figures were measured", "", *(f"- {prose(line)}" for line in progress.population)]
+    for point in promises(progress):
+        if point.explanation:
+            lines.append(f"- {cell(milestone_label(point))}:")
+            lines += [f"  - {prose(line)}" for line in point.explanation]
+    return lines
+
+
+def _plan(inputs: ReportInputs) -> list[str]:
+    progress = inputs.plan
+    if progress is None:
+        return []
+    late = len(progress.late_leaves)
+    promise_header = ["Milestone", "Planned", "Measured", "Difference (points)", "State", "Plan version"]
+    month_header = ["Month end / as-of", "Planned", "Measured", "Remaining of baseline", "Revoked", "Expired"]
+    lines = [
+        "## Plan vs evidence",
+        "",
+        *_plan_lead(progress),
+        "",
+        *_table(promise_header, [_promise_row(p, late) for p in promises(progress)]),
+        "",
+        *_table(month_header, [_month_row(p) for p in measurements(progress)]),
+        "",
+        "Also in `plan_progress.csv`; plotted in `plan_progress.png`.",
+        "",
+    ]
+    late_section = _late_leaves(progress)
+    if late_section:
+        lines += [*late_section, ""]
+    return [*lines, *_how_measured(progress)]
+
+
 def _bug_rhythm(bug: LinkedBug) -> list[str]:
     rhythm = bug.rhythm()
     if isinstance(rhythm, Unchecked):
@@ -328,8 +477,10 @@ def incident_markdown(inputs: ReportInputs) -> str:
         f"Report as of {when(inputs.as_of)} (evaluation as of {when(inputs.evaluated_as_of)}).",
         "",
     ]
-    sections = [_summary, _timeline, _counts, _key_groups, _beside, _progress, _rhythm, _evidence]
+    sections = [_summary, _timeline, _counts, _key_groups, _beside, _progress, _plan, _rhythm, _evidence]
     body: list[str] = []
     for section in sections:
-        body += [*section(inputs), ""]
+        lines = section(inputs)
+        if lines:
+            body += [*lines, ""]
     return "\n".join(header + body)

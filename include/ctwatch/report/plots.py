@@ -14,10 +14,12 @@ from typing import Final
 
 import matplotlib.dates as mdates
 import matplotlib.style
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from ctwatch.evaluate import Incident, Status, Verdict
+from ctwatch.evaluate import Incident, PlanProgress, PointKind, PointState, Status, Verdict
+from ctwatch.report.plan_progress import baseline, milestone_label
 from ctwatch.report.progress import clocked, revoked_at
 
 FIGURE_SIZE_IN: Final = (9.0, 5.0)
@@ -26,6 +28,13 @@ MAX_LABEL_CHARS: Final = 40
 _DAY_S: Final = 86_400.0
 # The statuses whose delay the distribution shows; on-time revocations count as 0 days.
 _DELAYED: Final = frozenset({Status.REVOKED_LATE, Status.OVERDUE, Status.EXPIRED_UNREVOKED})
+# Milestone markers by state: (legend label, colour, marker, size); behind stands out.
+_MILESTONE_STYLE: Final = {
+    PointState.ON_PLAN: ("milestone on plan", "tab:green", "D", 40),
+    PointState.WITHIN_MARGIN: ("milestone within the margin", "tab:orange", "D", 40),
+    PointState.BEHIND: ("milestone behind", "tab:red", "X", 110),
+    PointState.SUPERSEDED: ("milestone superseded", "tab:gray", "d", 30),
+}
 
 
 def plain_label(text: str) -> str:
@@ -46,6 +55,12 @@ def _png(figure: Figure) -> bytes:
 def _day_number(moment: datetime) -> float:
     """matplotlib's date number (days since its epoch) of a UTC time."""
     return float(mdates.date2num(moment))  # type: ignore[no-untyped-call]
+
+
+def _date_axis(axes: Axes) -> None:
+    locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d", tz=UTC))  # type: ignore[no-untyped-call]
 
 
 def revocation_progress_png(incident: Incident, verdicts: Sequence[Verdict], as_of: datetime) -> bytes:
@@ -87,9 +102,7 @@ def revocation_progress_png(incident: Incident, verdicts: Sequence[Verdict], as_
         axes.set_ylabel("certificates revoked")
         axes.set_xlabel("time (UTC)")
         axes.set_title(plain_label(f"Revocation progress: {incident.ca_owner}"))
-        locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
-        axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d", tz=UTC))  # type: ignore[no-untyped-call]
+        _date_axis(axes)
         figure.autofmt_xdate()
         axes.legend(loc="lower right", fontsize="small")
         figure.tight_layout()
@@ -130,5 +143,62 @@ def delay_distribution_png(verdicts_by_owner: Mapping[str, Sequence[Verdict]]) -
         axes.set_ylim(0.4, len(owners) + 0.6)
         axes.set_xlabel("delay past the deadline (days; on time = 0, overdue = so far)")
         axes.set_title("Distribution of revocation delays per CA owner")
+        figure.tight_layout()
+        return _png(figure)
+
+
+def plan_progress_png(progress: PlanProgress, ca_owner: str) -> bytes:
+    """The replaced share of the baseline over time from the clock start to the as-of: planned (a
+    step line, the plan in force at each month end and milestone) against measured, each milestone
+    due by then marked by its state, the stop-issuance date a vertical line."""
+    shown = [p for p in progress.points if p.at <= progress.as_of]
+    held = [p for p in shown if p.state is not PointState.SUPERSEDED]
+    planned = sorted({p.at: p.planned_percent for p in held if p.planned_percent is not None}.items())
+    # nothing of the baseline is replaced at the clock start: the baseline is what was in the wild then
+    measured = sorted(
+        {
+            progress.clock_start: 0.0,
+            **{p.at: p.measured_percent for p in held if p.measured_percent is not None},
+        }.items()
+    )
+    with matplotlib.style.context("default"):
+        figure = Figure(figsize=FIGURE_SIZE_IN, dpi=DPI)
+        axes = figure.add_subplot()
+        if planned:
+            axes.step(
+                [_day_number(t) for t, _ in planned], [v for _, v in planned], where="post",
+                color="tab:blue", label="planned (plan in force)",
+            )  # fmt: skip
+        if baseline(progress):
+            axes.plot(
+                [_day_number(t) for t, _ in measured], [v for _, v in measured], marker="o", markersize=4,
+                color="black", label="measured",
+            )  # fmt: skip
+        else:
+            axes.text(0.5, 0.5, "no leaf in the wild at the clock start: nothing to replace",
+                      transform=axes.transAxes, ha="center")  # fmt: skip
+        for state, (label, colour, marker, size) in _MILESTONE_STYLE.items():
+            marked = [
+                (_day_number(p.at), p.planned_percent)
+                for p in shown
+                if p.kind is PointKind.MILESTONE and p.state is state and p.planned_percent is not None
+            ]
+            if marked:
+                axes.scatter(
+                    [x for x, _ in marked], [y for _, y in marked],
+                    marker=marker, s=size, color=colour, zorder=3, label=label,
+                )  # fmt: skip
+        for p in shown:
+            if p.kind is PointKind.STOP_ISSUANCE:
+                axes.axvline(_day_number(p.at), color="tab:purple", linestyle="--",
+                             label=plain_label(milestone_label(p)))  # fmt: skip
+        axes.set_xlim(_day_number(progress.clock_start), _day_number(progress.as_of))
+        axes.set_ylim(0, 105)
+        axes.set_ylabel("baseline leaves replaced (%)")
+        axes.set_xlabel("time (UTC)")
+        axes.set_title(plain_label(f"Plan vs evidence: {ca_owner}"))
+        _date_axis(axes)
+        figure.autofmt_xdate()
+        axes.legend(loc="upper left", fontsize="small")
         figure.tight_layout()
         return _png(figure)

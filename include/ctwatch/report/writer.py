@@ -7,14 +7,16 @@ Layout under `out_dir`:
     <slug of the incident id>-<8 hex>/
         appendix.csv | crtsh_links.txt   (IRG v3.2: the link list at >= 10,000 certificates)
         incident.md
+        plan_progress.csv, plan_progress.png   (only when the incident has a declared plan)
         progress.csv
         revocation_progress.png
 
 Folder names come from the incident id only (lower-case letters, digits, `-`, and a hash of the
 id so two ids never share a folder), never from certificate text. Files are written only when
 their bytes change, each through a temporary file and a rename; a re-run with the same data
-leaves every byte and time stamp as it was. Only the files named above are managed: folders of
-incidents a later evaluation no longer has are left alone.
+leaves every byte and time stamp as it was. Only the files named above are managed: a folder's
+file its incident no longer has (the other certificate-list form, the plan files once the plan is
+gone) is removed; folders of incidents a later evaluation no longer has are left alone.
 """
 
 from __future__ import annotations
@@ -36,17 +38,20 @@ from ctwatch.alerts.format import escape_markdown, markdown_literal
 from ctwatch.evaluate import (
     EvaluationConfig,
     Incident,
+    PlanProgress,
     Verdict,
     incidents,
     key_group_status,
     latest_evaluation,
     load_config,
+    read_plans,
     verdicts,
 )
 from ctwatch.report.appendix import CRTSH_LIST_THRESHOLD, appendix_csv, crtsh_links
 from ctwatch.report.bugs import linked_bugs
 from ctwatch.report.markdown import ReportInputs, incident_markdown, when
-from ctwatch.report.plots import delay_distribution_png, revocation_progress_png
+from ctwatch.report.plan_progress import plan_progress_csv
+from ctwatch.report.plots import delay_distribution_png, plan_progress_png, revocation_progress_png
 from ctwatch.report.progress import counts, delays, monthly_progress, progress_csv
 from ctwatch.timeutil import require_aware
 
@@ -57,6 +62,11 @@ CRTSH_LINKS_FILE: Final = "crtsh_links.txt"
 INCIDENT_FILE: Final = "incident.md"
 PROGRESS_FILE: Final = "progress.csv"
 PROGRESS_PLOT_FILE: Final = "revocation_progress.png"
+PLAN_PROGRESS_FILE: Final = "plan_progress.csv"
+PLAN_PLOT_FILE: Final = "plan_progress.png"
+# Files a folder has only in some evaluations: the certificate list changes form across the crt.sh
+# threshold, the plan files come with a plan. The write removes the ones an evaluation lacks.
+_OPTIONAL_FILES: Final = (APPENDIX_FILE, CRTSH_LINKS_FILE, PLAN_PROGRESS_FILE, PLAN_PLOT_FILE)
 DELAY_PLOT_FILE: Final = "delay_distribution.png"
 INDEX_FILE: Final = "index.md"
 _SLUG_CHARS: Final = 60
@@ -87,9 +97,10 @@ def render_incident(
     as_of: datetime,
     evaluated_as_of: datetime,
     config: EvaluationConfig,
+    plan: PlanProgress | None,
     crtsh_threshold: int = CRTSH_LIST_THRESHOLD,
 ) -> dict[str, bytes]:
-    """The files of one incident's folder, by name."""
+    """The files of one incident's folder, by name (`plan`: its plan's progress at the evaluation)."""
     large = len(incident_verdicts) >= crtsh_threshold
     certificate_list_file = CRTSH_LINKS_FILE if large else APPENDIX_FILE
     declared = next((d for d in config.incidents if d.incident_key == incident.declared_id), None)
@@ -108,8 +119,9 @@ def render_incident(
         as_of=as_of,
         evaluated_as_of=evaluated_as_of,
         certificate_list_file=certificate_list_file,
+        plan=plan,
     )
-    return {
+    files = {
         certificate_list_file: (
             crtsh_links(incident_verdicts) if large else appendix_csv(incident_verdicts, key_groups)
         ),
@@ -117,6 +129,10 @@ def render_incident(
         PROGRESS_FILE: progress_csv(months),
         PROGRESS_PLOT_FILE: revocation_progress_png(incident, incident_verdicts, evaluated_as_of),
     }
+    if plan is not None:
+        files[PLAN_PROGRESS_FILE] = plan_progress_csv(plan)
+        files[PLAN_PLOT_FILE] = plan_progress_png(plan, incident.ca_owner)
+    return files
 
 
 def _index(as_of: datetime, evaluated_as_of: datetime | None, folders: Mapping[str, Incident]) -> bytes:
@@ -149,6 +165,7 @@ def render_reports(
     by_incident: dict[str, list[Verdict]] = {}
     for verdict in all_verdicts:
         by_incident.setdefault(verdict.incident_id, []).append(verdict)
+    plans = read_plans(con, evaluated_as_of)
     by_owner: dict[str, list[Verdict]] = {}
     folders: dict[str, Incident] = {}
     files: dict[str, bytes] = {}
@@ -159,7 +176,7 @@ def render_reports(
         by_owner.setdefault(incident.ca_owner, []).extend(own)
         rendered = render_incident(
             con, incident, own, as_of=as_of, evaluated_as_of=evaluated_as_of, config=config,
-            crtsh_threshold=crtsh_threshold,
+            plan=plans.get(incident.incident_id), crtsh_threshold=crtsh_threshold,
         )  # fmt: skip
         files.update({f"{folder}/{name}": data for name, data in rendered.items()})
     files[DELAY_PLOT_FILE] = delay_distribution_png(by_owner)
@@ -210,8 +227,7 @@ def write_reports(
         con.close()
     changed = sum(_write_if_changed(out_dir / name, data) for name, data in sorted(files.items()))
     for folder in folders:
-        # the certificate list changes form across the threshold: drop the other form
-        for name in (APPENDIX_FILE, CRTSH_LINKS_FILE):
+        for name in _OPTIONAL_FILES:
             if f"{folder}/{name}" not in files:
                 (out_dir / folder / name).unlink(missing_ok=True)
     summary = ReportSummary(

@@ -1,8 +1,9 @@
 """The CRLs of watched issuers, in three steps so the network never holds the warehouse:
 
 1. `plan_crl_fetches` (warehouse): the CDP URLs of certificates with open rule findings and the CRL
-   URLs CCADB discloses for their issuers, each with the issuer certificate expected to sign it and
-   the validators of its last fetch (conditional GET).
+   URLs CCADB discloses for their issuers, plus the CRLs CCADB discloses for the issuing CAs of
+   declared plans (their leaves' revocations), each with the issuer certificate expected to sign it
+   and the validators of its last fetch (conditional GET).
 2. `fetch_crls` (network only): every planned CRL streamed to a staged file under the CRL folder; a
    manifest file describes the fetches.
 3. `archive_crls` (warehouse): each fetch archived (signature checked against the issuer), raw files
@@ -53,7 +54,7 @@ class CrlTarget:
 
     url: str
     issuer_der_sha256: str | None
-    origins: tuple[str, ...]  # 'cdp' (a watched certificate), 'ccadb' (disclosed by CCADB)
+    origins: tuple[str, ...]  # 'cdp' (a watched certificate), 'ccadb' (disclosed by CCADB), 'plan'
     validators: CrlValidators | None = None
 
 
@@ -78,12 +79,29 @@ class CrlArchiveSummary:
     findings_resolved: int
 
 
-def plan_crl_fetches(warehouse_file: Path, *, as_of: datetime) -> list[CrlTarget]:
-    """The CRLs of watched issuers (module doc), with the validators of their last good fetch."""
+@dataclass(frozen=True, slots=True)
+class PlanCrlScope:
+    """The issuing CAs of declared plans, whose own CRLs list their leaves: by key, and by the
+    incidents whose members' keys count."""
+
+    issuer_keys: tuple[str, ...] = ()
+    incident_ids: tuple[str, ...] = ()
+
+
+def plan_crl_fetches(
+    warehouse_file: Path, *, as_of: datetime, plans: PlanCrlScope = PlanCrlScope()
+) -> list[CrlTarget]:
+    """The CRLs of watched issuers and of the plans' issuing CAs (module doc), with the validators
+    of their last good fetch."""
     require_aware(as_of, "as_of")
     con = warehouse.connect(warehouse_file)
     try:
-        rows = con.execute(warehouse.load_sql("sources/crl_targets"), {"as_of": as_of}).fetchall()
+        params = {
+            "as_of": as_of,
+            "plan_issuer_keys": list(plans.issuer_keys),
+            "plan_incident_ids": list(plans.incident_ids),
+        }
+        rows = con.execute(warehouse.load_sql("sources/crl_targets"), params).fetchall()
         return [
             CrlTarget(url, issuer, tuple(origins), latest_validators(con, url))
             for url, issuer, origins in rows
@@ -179,9 +197,11 @@ def archive_crls(
     )
 
 
-def plan_crls(warehouse_file: Path, *, as_of: datetime) -> list[dict[str, Any]]:
+def plan_crls(
+    warehouse_file: Path, *, as_of: datetime, plans: PlanCrlScope = PlanCrlScope()
+) -> list[dict[str, Any]]:
     """The DAG's plan task: `plan_crl_fetches` in the JSON form `stage_crls` reads (XCom)."""
-    return targets_to_json(plan_crl_fetches(warehouse_file, as_of=as_of))
+    return targets_to_json(plan_crl_fetches(warehouse_file, as_of=as_of, plans=plans))
 
 
 def stage_crls(
@@ -208,10 +228,15 @@ def archive_manifest(
 
 
 def ingest_crls(
-    warehouse_file: Path, locations: SourceLocations, crl_dir: Path, *, as_of: datetime
+    warehouse_file: Path,
+    locations: SourceLocations,
+    crl_dir: Path,
+    *,
+    as_of: datetime,
+    plans: PlanCrlScope = PlanCrlScope(),
 ) -> CrlArchiveSummary:
     """Plan, fetch and archive in one call, in this process; the DAG runs the steps as tasks."""
-    targets = plan_crl_fetches(warehouse_file, as_of=as_of)
+    targets = plan_crl_fetches(warehouse_file, as_of=as_of, plans=plans)
     staged = fetch_crls(targets, crl_dir, locations, as_of=as_of)
     return archive_crls(warehouse_file, staged, as_of=as_of, crl_dir=crl_dir)
 

@@ -82,6 +82,7 @@ class Template:
 
     issuer_cert_id: str
     precert: bool
+    validity_hours: int  # notAfter = notBefore + this (the issuing CA's leaf validity)
     chain_ids: tuple[str, ...]  # extra_data chain: issuing certificate up to the root
     leaf_input: dict[LogKind, _Pattern]
     extra_data: _Pattern
@@ -110,9 +111,11 @@ def _build_template(hierarchy: Hierarchy, issuer_cert_id: str, *, precert: bool)
         extra_data = encode_x509_extra_data(chain_ders)
     fingerprints = [hashlib.sha256(d).digest() for d in chain_ders]
     tile_leaf = encode_tile_leaf(static_entry, entry_type, certificate if precert else None, fingerprints)
+    validity_days = hierarchy.scenario.leaf_validity_days_of(hierarchy.certs[issuer_cert_id].spec)
     return Template(
         issuer_cert_id=issuer_cert_id,
         precert=precert,
+        validity_hours=validity_days * 24,
         chain_ids=chain_ids,
         leaf_input={
             LogKind.RFC6962: _Pattern(encode_merkle_tree_leaf(rfc_entry)),
@@ -144,18 +147,24 @@ def _der_length(der: bytes, pos: int) -> int:
 class LeafValues:
     """The values one entry patches into its template, in the order of `_SENTINELS`."""
 
-    def __init__(self, validity_hours: int) -> None:
-        self._validity_hours = validity_hours
+    def __init__(self) -> None:
         self._utc_times: dict[int, bytes] = {}  # leaves are issued on the hour
 
     def __call__(
-        self, timestamp_ms: int, serial: bytes, not_before_hour: int, host_number: int, index: int
+        self,
+        template: Template,
+        *,
+        timestamp_ms: int,
+        serial: bytes,
+        not_before_hour: int,
+        host_number: int,
+        index: int,
     ) -> tuple[bytes, ...]:
         return (
             timestamp_ms.to_bytes(8, "big"),
             serial,
             self._utc_time(not_before_hour),
-            self._utc_time(not_before_hour + self._validity_hours),
+            self._utc_time(not_before_hour + template.validity_hours),
             b"%08d" % host_number,
             index.to_bytes(5, "big"),
         )

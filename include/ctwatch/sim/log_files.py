@@ -127,8 +127,16 @@ class SimLog:
 
     def _values(self, index: int) -> tuple[Template, tuple[bytes, ...]]:
         rec = self.record(index)
-        values = self._leaf_values(rec.timestamp_ms, rec.serial, rec.not_before_hour, rec.host_number, index)
-        return self._templates[rec.template], values
+        template = self._templates[rec.template]
+        values = self._leaf_values(
+            template,
+            timestamp_ms=rec.timestamp_ms,
+            serial=rec.serial,
+            not_before_hour=rec.not_before_hour,
+            host_number=rec.host_number,
+            index=index,
+        )
+        return template, values
 
     def leaf_input(self, index: int) -> bytes:
         template, values = self._values(index)
@@ -175,11 +183,9 @@ def _map(path: Path) -> mmap.mmap | bytes:
         return mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
 
 
-def write_log(
-    log: LogSpec, records: list[bytes], templates: list[Template], validity_hours: int, directory: Path
-) -> None:
+def write_log(log: LogSpec, records: list[bytes], templates: list[Template], directory: Path) -> None:
     """Write the files of `log` into `directory` from its packed records, already in log order."""
-    leaf_values = LeafValues(validity_hours)
+    leaf_values = LeafValues()
     first_by_template: dict[int, int] = {}
     per_template: dict[int, int] = {}
     hashes = bytearray()
@@ -192,8 +198,16 @@ def write_log(
             first_by_template[template_no] = index
             per_template[template_no] = 0
         per_template[template_no] += 1
-        values = leaf_values(timestamp_ms, serial, hour, host, index)
-        hashes += leaf_hash(templates[template_no].leaf_input[log.kind].render(values))
+        template = templates[template_no]
+        values = leaf_values(
+            template,
+            timestamp_ms=timestamp_ms,
+            serial=serial,
+            not_before_hour=hour,
+            host_number=host,
+            index=index,
+        )
+        hashes += leaf_hash(template.leaf_input[log.kind].render(values))
     (directory / f"{log.name}.hashes").write_bytes(hashes)
     entries_per_issuer: dict[str, int] = {}
     precerts = 0

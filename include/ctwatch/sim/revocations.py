@@ -106,10 +106,21 @@ class RevocationWorld:
         if issuer_id not in self.ca_certs:
             raise ScenarioError(f"{where}: unknown issuing certificate {issuer_id!r}")
         count = int(table.get("count", 1))
-        leaves = [c for c in self.crtsh_certs if c.entry_timestamp_ms is not None]
-        chosen = [c for c in leaves if self.crtsh.leaf_issuer.get(c.id) == issuer_id][:count]
+        skip = int(table.get("skip", 0))
+        if skip < 0:
+            raise ScenarioError(f"{where}: skip must not be negative")
+        # One per serial: a precertificate and its final certificate are one revocation (the first
+        # crt.sh certificate carrying the serial stands for it).
+        by_serial: dict[int, CrtShCert] = {}
+        for leaf in self.crtsh_certs:
+            if self.crtsh.leaf_issuer.get(leaf.id) == issuer_id:
+                by_serial.setdefault(leaf.serial, leaf)
+        chosen = list(by_serial.values())[skip : skip + count]
         if len(chosen) < count:
-            raise ScenarioError(f"{where}: {issuer_id!r} issued only {len(chosen)} leaves")
+            raise ScenarioError(
+                f"{where}: {issuer_id!r} issued only {len(by_serial)} distinct serials,"
+                f" fewer than skip + count = {skip + count}"
+            )
         scope = self.ca_certs[issuer_id].spec.id
         return [Revocation(f"leaf:{c.serial:x}", c.serial, scope, c.der, False, **common) for c in chosen]
 

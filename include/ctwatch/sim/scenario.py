@@ -74,6 +74,9 @@ class CaSpec:
     precerts: int = 0
     logs: tuple[str, ...] = ()  # empty: every log
     leaves_from: datetime | None = None  # no leaves or precertificates issued before it
+    leaves_until: datetime | None = None  # ... nor at or after it
+    leaf_validity_days: int | None = None  # None: the scenario's
+    final_certs: bool = False  # every precertificate is also logged as its final certificate
 
     @property
     def host_slug_owner(self) -> str:
@@ -131,6 +134,9 @@ class Scenario:
                 return ca
         raise ScenarioError(f"unknown CA id {ca_id!r}")
 
+    def leaf_validity_days_of(self, ca: CaSpec) -> int:
+        return self.leaf_validity_days if ca.leaf_validity_days is None else ca.leaf_validity_days
+
     def log(self, name: str) -> LogSpec:
         for log in self.logs:
             if log.name == name:
@@ -187,7 +193,14 @@ def parse_fault(table: dict[str, Any], where: str) -> Fault:
 
 
 # A cross-sign shares its subject's key and issues nothing under its own id.
-_NOT_IN_CROSS_SIGNS = ("leaves", "precerts", "leaves_from")
+_NOT_IN_CROSS_SIGNS = (
+    "leaves",
+    "precerts",
+    "leaves_from",
+    "leaves_until",
+    "leaf_validity_days",
+    "final_certs",
+)
 
 
 def _ca_specs(doc: dict[str, Any]) -> list[CaSpec]:
@@ -227,6 +240,11 @@ def _ca_specs(doc: dict[str, Any]) -> list[CaSpec]:
                         precerts=int(table.get("precerts", 0)),
                         logs=tuple(table.get("logs", ())),
                         leaves_from=optional_time(table.get("leaves_from"), f"{where}.leaves_from"),
+                        leaves_until=optional_time(table.get("leaves_until"), f"{where}.leaves_until"),
+                        leaf_validity_days=(
+                            int(table["leaf_validity_days"]) if "leaf_validity_days" in table else None
+                        ),
+                        final_certs=bool(table.get("final_certs", False)),
                     )
                 )
     return specs
@@ -342,6 +360,15 @@ def _check_references(scenario: Scenario) -> None:
                     f"CA {ca.id!r}: leaves_from {ca.leaves_from.isoformat()} is outside the period it can"
                     f" issue in, [{scenario.start.isoformat()}, {last.isoformat()})"
                 )
+        if ca.leaves_until is not None:
+            first = max(scenario.start, ca.not_before, ca.leaves_from or scenario.start)
+            if not first < ca.leaves_until:
+                raise ScenarioError(
+                    f"CA {ca.id!r}: leaves_until {ca.leaves_until.isoformat()} is not after the start of"
+                    f" its issuance, {first.isoformat()}"
+                )
+        if ca.leaf_validity_days is not None and ca.leaf_validity_days < 1:
+            raise ScenarioError(f"CA {ca.id!r}: leaf_validity_days must be at least 1")
         seen.add(ca.id)
 
 

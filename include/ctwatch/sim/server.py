@@ -134,6 +134,8 @@ class Simulator:
         ]
         for name, url in self.source_urls().items():
             lines += ["", f"[sources.{name}]", f"url = {_toml_string(url)}"]
+            if name == "crtsh":  # where this crt.sh stops answering, so full pages get split
+                lines.append(f"result_limit = {self.world.revocations.settings.crtsh_result_limit}")
         lines += ["", "[url_rewrite]"]
         lines += [
             f"{_toml_string(prefix)} = {_toml_string(target)}"

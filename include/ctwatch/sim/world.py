@@ -12,7 +12,9 @@ import hashlib
 import os
 import shutil
 import threading
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -33,6 +35,20 @@ def default_cache_dir() -> Path:
     return Path(os.environ.get("CTWATCH_DATA_DIR", "data")) / "sim-cache"
 
 
+@dataclass(frozen=True, slots=True)
+class LeafEntry:
+    """One log entry of a leaf or precertificate, as the generator wrote it (`World.leaf_entries`)."""
+
+    log: str
+    index: int
+    timestamp_ms: int  # the entry's CT timestamp
+    precert: bool
+    serial: int
+    not_before: datetime
+    not_after: datetime
+    issuer_cert_id: str  # the issuing CA certificate (a re-issue "<id>.r1" included)
+
+
 class World:
     """A generated world: load it with `World.load(scenario)` (generates and caches on first use)."""
 
@@ -43,7 +59,7 @@ class World:
         self.directory = directory
         self.hierarchy = Hierarchy(scenario, seed)
         templates = build_templates(self.hierarchy)
-        leaf_values = LeafValues(scenario.leaf_validity_days * 24)
+        leaf_values = LeafValues()
         self.logs = {
             spec.name: SimLog(
                 spec,
@@ -89,6 +105,28 @@ class World:
         """Every hostname the certificates name in CRL, OCSP and caIssuers URLs (see pki._hosts)."""
         slugs = {self.scenario.owner_slug(ca.host_slug_owner) for ca in self.scenario.cas}
         return sorted(f"{service}.{slug}.example" for slug in slugs for service in ("crl", "ocsp", "aia"))
+
+    def leaf_entries(self, ca_spec_id: str) -> Iterator[LeafEntry]:
+        """Every log entry of the leaves and precertificates the CA spec `ca_spec_id` issued (its
+        re-issues included), log by log in log order; read from the log records, for tests to
+        compute a CA's leaf population without ctwatch's parsers."""
+        for name, log in self.logs.items():
+            for index in range(log.size):
+                record = log.record(index)
+                template = log.template_of(index)
+                if self.ca_certs[template.issuer_cert_id].spec.id != ca_spec_id:
+                    continue
+                not_before = datetime.fromtimestamp(record.not_before_hour * 3600, UTC)
+                yield LeafEntry(
+                    log=name,
+                    index=index,
+                    timestamp_ms=record.timestamp_ms,
+                    precert=template.precert,
+                    serial=int.from_bytes(record.serial, "big"),
+                    not_before=not_before,
+                    not_after=not_before + timedelta(hours=template.validity_hours),
+                    issuer_cert_id=template.issuer_cert_id,
+                )
 
     def ground_truth(self) -> dict[str, Any]:
         """JSON-ready description of what the world contains, for tests to compare with."""

@@ -5,7 +5,8 @@ Identity searches are capped (10,000 rows). A capped answer is never taken as co
 pattern is split at its first `%` wildcard into the empty expansion and one sub-pattern per
 leading character (`%.example.com` -> `.example.com`, `a%.example.com`, ...), recursively; what is
 still capped when the query budget runs out is reported in `truncated`, never dropped silently.
-`min_not_before` narrows searches to recent issuance (incremental runs). JSON is not served for
+`min_not_before` narrows searches to recent issuance (incremental runs), `issuer_ca_id` to one
+issuing CA (`identity=%&iCAID=<id>`: everything it issued). JSON is not served for
 `id=` / `sha256=` lookups: certificates come from `?d=`.
 
 For history before ctwatch watched, crt.sh is the certificate source of record: its CRL
@@ -113,10 +114,13 @@ def search_identity(
     exclude_expired: bool = True,
     deduplicate: bool = True,
     min_not_before: date | None = None,
+    issuer_ca_id: int | None = None,
     result_limit: int = RESULT_LIMIT,
     max_queries: int = 200,
 ) -> SearchResult:
-    """All rows of an identity search, splitting capped patterns (see module docstring).
+    """All rows of an identity search, splitting capped patterns (see module docstring);
+    `issuer_ca_id` narrows it to what one CA issued (crt.sh's `iCAID`, the CA id crt.sh shows on the
+    CA certificate's page).
 
     Request failures (FetchError) propagate: a partial search is not a result.
     """
@@ -131,6 +135,8 @@ def search_identity(
             params["deduplicate"] = "Y"
         if min_not_before is not None:
             params["minNotBefore"] = min_not_before.isoformat()
+        if issuer_ca_id is not None:
+            params["iCAID"] = issuer_ca_id
         raw_rows = client.get(base_url, _decode_rows, params=params)
         result.queries += 1
         for position, raw in enumerate(raw_rows):

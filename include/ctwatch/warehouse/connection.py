@@ -1,4 +1,5 @@
-"""Open the warehouse file: wait out other processes' locks, bring the schema up to date."""
+"""Open the warehouse file: wait out other processes' locks, refuse a damaged file, bring the schema
+up to date."""
 
 from __future__ import annotations
 
@@ -6,15 +7,19 @@ import logging
 import random
 import re
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
-from ctwatch.warehouse.errors import WarehouseError, WarehouseLockedError
+from ctwatch.warehouse.errors import WarehouseDamagedError, WarehouseError, WarehouseLockedError
 from ctwatch.warehouse.schema import check_schema_current, migrate
-from ctwatch.warehouse.sqlfiles import load_sql
+from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 FIRST_RETRY_DELAY_S = 0.05
 # How long `connect` waits for another process's lock unless told otherwise; an entry point (the
@@ -24,6 +29,13 @@ MAX_RETRY_DELAY_S = 2.0
 # DuckDB: 'Could not set lock on file "...": Conflicting lock is held in <program> (PID <n>)'
 _LOCK_MESSAGE = re.compile(r"Could not set lock on file|Conflicting lock", re.IGNORECASE)
 _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
+# What DuckDB says of a file that is no DuckDB file, was cut short, or has a block failing its checksum.
+_DAMAGE_MESSAGE = re.compile(
+    r"not a valid DuckDB database file|Could not read enough bytes|Corrupt database file", re.IGNORECASE
+)
+# A DuckDB file starts with three 4 KiB headers (one main, two alternating database headers); its
+# blocks follow.
+_HEADERS_BYTES = 3 * 4096
 
 
 def connect(
@@ -34,6 +46,7 @@ def connect(
 
     Read-write: creates the parent folder and applies pending migrations.
     Read-only: writes nothing and raises SchemaBehindError if migrations are pending.
+    A file that is no DuckDB file, is cut short or fails a checksum raises WarehouseDamagedError.
     The session time zone is UTC.
     """
     path = Path(path)
@@ -42,34 +55,71 @@ def connect(
             raise WarehouseError(f"no warehouse at {path}: open it read-write once to create it")
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
-    wait_s = lock_wait_s if lock_timeout_s is None else lock_timeout_s
-    con = _open_with_retry(path, read_only=read_only, lock_timeout_s=wait_s)
+    con = wait_for_lock(path, lambda: duckdb.connect(str(path), read_only=read_only), lock_timeout_s)
     try:
-        con.execute(load_sql("meta/set_utc_time_zone"))
-        if read_only:
-            check_schema_current(con)
-        else:
-            applied = migrate(con)
-            if applied:
-                log.info("warehouse %s: applied migrations %s", path, applied)
+        with naming_damage(path):
+            con.execute(load_sql("meta/set_utc_time_zone"))
+            check_intact(con, path)
+            if read_only:
+                check_schema_current(con)
+            else:
+                applied = migrate(con)
+                if applied:
+                    log.info("warehouse %s: applied migrations %s", path, applied)
     except BaseException:
         con.close()
         raise
     return con
 
 
-def _open_with_retry(path: Path, *, read_only: bool, lock_timeout_s: float) -> duckdb.DuckDBPyConnection:
+def check_intact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Raise WarehouseDamagedError if the file at `path` (the connection's current database) is too
+    short for its blocks in use: DuckDB itself notices only when it reads a missing block."""
+    (size,) = query_dicts(con, "meta/database_size", {})
+    # Free blocks may lie past the end of the file, but the highest block in use cannot.
+    needed = _HEADERS_BYTES + size["block_size"] * size["used_blocks"]
+    actual = path.stat().st_size
+    if actual < needed:
+        raise WarehouseDamagedError(
+            path, f"{actual} bytes where its {size['used_blocks']} blocks in use need {needed}: truncated"
+        )
+
+
+@contextmanager
+def naming_damage(path: Path) -> Iterator[None]:
+    """Turn DuckDB finding the file at `path` damaged, inside the block, into WarehouseDamagedError."""
+    try:
+        yield
+    except duckdb.Error as exc:
+        damage = damage_of(path, exc)
+        if damage is None:
+            raise
+        raise damage from exc
+
+
+def damage_of(path: Path, exc: BaseException) -> WarehouseDamagedError | None:
+    """The error to raise instead of `exc` if it is DuckDB finding the file at `path` damaged."""
+    if isinstance(exc, duckdb.Error) and _DAMAGE_MESSAGE.search(str(exc)):
+        return WarehouseDamagedError(path, " ".join(str(exc).split()))
+    return None
+
+
+def wait_for_lock(path: Path, open_file: Callable[[], T], lock_timeout_s: float | None = None) -> T:
+    """`open_file()`, which opens the DuckDB file at `path`, retried while another process holds the
+    file's lock, for up to `lock_timeout_s` (default: `lock_wait_s`)."""
+    wait_s = lock_wait_s if lock_timeout_s is None else lock_timeout_s
     started = time.monotonic()
     delay_s = FIRST_RETRY_DELAY_S
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            with naming_damage(path):
+                return open_file()
         except duckdb.IOException as exc:
             message = str(exc)
             if not _LOCK_MESSAGE.search(message):
                 raise
             waited_s = time.monotonic() - started
-            remaining_s = lock_timeout_s - waited_s
+            remaining_s = wait_s - waited_s
             if remaining_s <= 0:
                 holder = _LOCK_HOLDER.search(message)
                 raise WarehouseLockedError(

@@ -23,6 +23,18 @@ class WarehouseLockedError(WarehouseError):
         )
 
 
+class WarehouseDamagedError(WarehouseError):
+    """The DuckDB file is truncated, overwritten or no DuckDB file at all."""
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        super().__init__(
+            f"warehouse {path} is damaged ({what}); restore the latest backup "
+            f"(`ctwatch restore BACKUP_DIR --warehouse {path}`), or move the file away and rebuild it "
+            'from the sources (README, "Backfilling a past incident")'
+        )
+
+
 class MigrationError(WarehouseError):
     """The migration files or the migrations recorded in the database are inconsistent."""
 

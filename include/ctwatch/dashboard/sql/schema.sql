@@ -14,3 +14,12 @@ CREATE TABLE files (incident_id TEXT NOT NULL, name TEXT NOT NULL, content BLOB 
 CREATE TABLE sources (doc TEXT NOT NULL);
 CREATE TABLE ct_logs (doc TEXT NOT NULL);
 CREATE TABLE alerts (position INTEGER PRIMARY KEY, doc TEXT NOT NULL);
+-- A declared plan against the evidence (ctwatch.evaluate.read_plans), one document per incident with
+-- a plan; its leaves issued after the stop date one row each, so a page reads only those it lists.
+CREATE TABLE plans (incident_id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+CREATE TABLE plan_late_leaves (
+    incident_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (incident_id, position)
+);

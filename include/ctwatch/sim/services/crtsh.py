@@ -57,15 +57,28 @@ def _crtsh_name(revocations: RevocationWorld, key_group: str) -> str:
 def crtsh_search(
     revocations: RevocationWorld, identity: str, query: dict[str, list[str]], moment: datetime
 ) -> list[dict[str, Any]]:
-    """Rows of an identity search (JSON output) known to crt.sh at `moment`, capped at the limit."""
+    """Rows of an identity search (JSON output) known to crt.sh at `moment`, capped at the limit;
+    `iCAID` narrows it to one issuer CA id, `deduplicate=Y` drops precertificates whose final
+    certificate crt.sh knows."""
     matcher = _like(identity.strip())
     exclude_expired = query.get("exclude", [""])[0] == "expired"
     min_not_before = query.get("minNotBefore", [""])[0]
+    deduplicate = query.get("deduplicate", [""])[0] == "Y"
+    issuer_ca_id = _issuer_ca_id(query)
     moment_ms = epoch_ms(moment)
     ca_ids = crtsh_ca_ids(revocations.ca_certs)
+    final_known_from_ms = revocations.crtsh.final_known_from_ms
     rows = []
     for cert in revocations.crtsh_certs:
         if cert.known_from_ms > moment_ms:
+            continue
+        if issuer_ca_id is not None and ca_ids[cert.issuer_key_group] != issuer_ca_id:
+            continue
+        if (
+            deduplicate
+            and cert.precert
+            and final_known_from_ms.get((cert.issuer_key_group, cert.serial), moment_ms + 1) <= moment_ms
+        ):
             continue
         if exclude_expired and cert.not_after < moment:
             continue
@@ -95,6 +108,16 @@ def crtsh_search(
             }
         )
     return rows[: revocations.settings.crtsh_result_limit]
+
+
+def _issuer_ca_id(query: dict[str, list[str]]) -> int | None:
+    value = query.get("iCAID", [""])[0]
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise HttpError(400, "iCAID must be a crt.sh CA id") from exc
 
 
 def crtsh_download(revocations: RevocationWorld, key: str, moment: datetime) -> bytes | None:

@@ -1,0 +1,1 @@
+INSERT INTO plans (incident_id, doc) VALUES (?, ?);

@@ -1,0 +1,1 @@
+INSERT INTO plan_late_leaves (incident_id, position, doc) VALUES (?, ?, ?);

@@ -1,0 +1,2 @@
+-- The new DuckDB file the backup is written to.
+ATTACH $path AS backup;

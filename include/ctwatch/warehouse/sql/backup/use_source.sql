@@ -1,0 +1,2 @@
+-- Unqualified names (schema_migrations, the size check) mean the attached warehouse.
+USE warehouse;

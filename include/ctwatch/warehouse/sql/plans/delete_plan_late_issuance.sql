@@ -1,0 +1,1 @@
+DELETE FROM plan_late_issuance WHERE as_of = $as_of;

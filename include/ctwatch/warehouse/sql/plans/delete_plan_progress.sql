@@ -1,0 +1,1 @@
+DELETE FROM plan_progress WHERE as_of = $as_of;

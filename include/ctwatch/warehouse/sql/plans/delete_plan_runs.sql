@@ -1,0 +1,1 @@
+DELETE FROM plan_runs WHERE as_of = $as_of;
