@@ -19,7 +19,7 @@ key-destruction dates. The rules, for users, are in docs/plans.md; in short:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -574,26 +574,3 @@ def measure_plans(
             )
         )
     return out
-
-
-def progress_rows(progress: PlanProgress) -> Iterator[dict[str, Any]]:
-    for position, point in enumerate(progress.points):
-        yield {
-            "as_of": progress.as_of,
-            "incident_id": progress.incident_id,
-            "position": position,
-            "kind": str(point.kind),
-            "measured_at": point.at,
-            "label": point.label,
-            "plan_announced_at": point.plan_announced_at,
-            "plan_source": point.plan_source,
-            "planned_percent": point.planned_percent,
-            "planned_count": point.planned_count,
-            "measured_percent": point.measured_percent,
-            "baseline": point.baseline,
-            "remaining": point.remaining,
-            "revoked": point.revoked,
-            "expired": point.expired,
-            "state": str(point.state),
-            "explanation": list(point.explanation),
-        }

@@ -18,9 +18,8 @@ from ctwatch.evaluate.plan_progress import (
     PointKind,
     PointState,
     ProgressPoint,
-    progress_rows,
 )
-from ctwatch.timeutil import iso_z
+from ctwatch.timeutil import iso_z, utc_or_none
 from ctwatch.warehouse import load_sql, query_dicts
 
 
@@ -40,14 +39,38 @@ def save_plans(con: duckdb.DuckDBPyConnection, as_of: datetime, progresses: Sequ
                 "population": list(progress.population),
             },
         )
-        rows = list(progress_rows(progress))
-        if rows:
-            con.executemany(load_sql("plans/insert_progress"), rows)
+        if progress.points:
+            con.executemany(
+                load_sql("plans/insert_progress"),
+                [_progress_row(progress, position, point) for position, point in enumerate(progress.points)],
+            )
         if progress.late_leaves:
             con.executemany(
                 load_sql("plans/insert_late_issuance"),
                 [_late_row(as_of, progress.incident_id, leaf) for leaf in progress.late_leaves],
             )
+
+
+def _progress_row(progress: PlanProgress, position: int, point: ProgressPoint) -> dict[str, Any]:
+    return {
+        "as_of": progress.as_of,
+        "incident_id": progress.incident_id,
+        "position": position,
+        "kind": str(point.kind),
+        "measured_at": point.at,
+        "label": point.label,
+        "plan_announced_at": point.plan_announced_at,
+        "plan_source": point.plan_source,
+        "planned_percent": point.planned_percent,
+        "planned_count": point.planned_count,
+        "measured_percent": point.measured_percent,
+        "baseline": point.baseline,
+        "remaining": point.remaining,
+        "revoked": point.revoked,
+        "expired": point.expired,
+        "state": str(point.state),
+        "explanation": list(point.explanation),
+    }
 
 
 def _late_row(as_of: datetime, incident_id: str, leaf: LateLeaf) -> dict[str, Any]:
@@ -74,9 +97,9 @@ def read_plans(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, Pla
         points.setdefault(row["incident_id"], []).append(
             ProgressPoint(
                 kind=PointKind(row["kind"]),
-                at=_utc(row["measured_at"]),
+                at=row["measured_at"].astimezone(UTC),
                 label=row["label"],
-                plan_announced_at=_utc(row["plan_announced_at"]),
+                plan_announced_at=utc_or_none(row["plan_announced_at"]),
                 plan_source=row["plan_source"],
                 planned_percent=row["planned_percent"],
                 planned_count=row["planned_count"],
@@ -92,17 +115,17 @@ def read_plans(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, Pla
     late: dict[str, list[LateLeaf]] = {}
     for row in query_dicts(con, "plans/select_late_issuance", {"as_of": as_of}):
         ct = (
-            CtEntry(row["log_id"], row["entry_index"], _utc(row["entry_timestamp"]))
+            CtEntry(row["log_id"], row["entry_index"], row["entry_timestamp"].astimezone(UTC))
             if row["log_id"] is not None
             else None
         )
         late.setdefault(row["incident_id"], []).append(
             LateLeaf(
-                stop_issuance=_utc(row["stop_issuance"]),
+                stop_issuance=row["stop_issuance"].astimezone(UTC),
                 issuer_key=row["issuer_spki_sha256"],
                 serial_hex=row["serial_hex"],
-                not_before=_utc(row["not_before"]),
-                not_after=_utc(row["not_after"]),
+                not_before=row["not_before"].astimezone(UTC),
+                not_after=row["not_after"].astimezone(UTC),
                 first_ct=ct,
                 crtsh_id=row["crtsh_id"],
             )
@@ -111,7 +134,7 @@ def read_plans(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, Pla
         row["incident_id"]: PlanProgress(
             incident_id=row["incident_id"],
             as_of=as_of,
-            clock_start=_utc(row["clock_start"]),
+            clock_start=row["clock_start"].astimezone(UTC),
             issuer_keys=tuple(row["issuer_keys"]),
             points=tuple(points.get(row["incident_id"], ())),
             late_leaves=tuple(late.get(row["incident_id"], ())),
@@ -120,10 +143,6 @@ def read_plans(con: duckdb.DuckDBPyConnection, as_of: datetime) -> dict[str, Pla
         )
         for row in query_dicts(con, "plans/select_runs", {"as_of": as_of})
     }
-
-
-def _utc(value: datetime | None) -> Any:
-    return None if value is None else value.astimezone(UTC)
 
 
 def plan_events(
