@@ -9,7 +9,7 @@ UV := $(VENV)/bin/uv
 UV_VERSION := 0.13.8
 export PYTHONPATH := $(CURDIR)/include:$(CURDIR)/plugins
 
-.PHONY: run demo test lint bench catalog clean
+.PHONY: run demo test fuzz lint bench catalog clean
 
 $(VENV)/.runtime-installed: requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,13 @@ demo: $(VENV)/.runtime-installed
 ## test: the whole test suite (what .ci/run calls)
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest
+
+## fuzz: every parser of outside input under coverage-guided fuzzing (atheris), FUZZ_SECONDS each
+## (FUZZ_JOBS at once); name=value figures, failing inputs in .fuzz-artifacts/ (docs/fuzzing.md)
+FUZZ_SECONDS ?= 30
+FUZZ_JOBS ?= 1
+fuzz: $(VENV)/.dev-installed
+	$(PY) -m tests.fuzz.run --seconds $(FUZZ_SECONDS) --jobs $(FUZZ_JOBS)
 
 ## lint: ruff (with the ban on importing airflow from include/ctwatch) and mypy on include/
 lint: $(VENV)/.dev-installed

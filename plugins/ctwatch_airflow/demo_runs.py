@@ -87,13 +87,37 @@ def create_backfill(airflow: Instance, dag_id: str, argv: list[str]) -> int:
     return max(new)
 
 
+def _replayed(airflow: Instance, dag_id: str, replay: Replay, backfill_id: int, created_at: str) -> bool:
+    """Whether every run of the DAG's replay ran to an end since its backfill was created; a
+    DemoFailed once the backfill is completed without that."""
+    runs = airflow.api.backfill_runs(dag_id, replay)
+    # ISO 8601 UTC strings from the same API compare in time order.
+    stale = [run_id for run_id, (_, ended) in runs.items() if ended is None or ended < created_at]
+    done = all(state in ("success", "failed") for state, _ in runs.values())
+    if len(runs) == replay.runs_of(dag_id) and done and not stale:
+        return True
+    if airflow.api.backfill(backfill_id)["completed_at"] is not None:
+        raise DemoFailed(
+            f"{dag_id}: {len(runs)} runs in the replay, {replay.runs_of(dag_id)} expected,"
+            f" {len(stale)} not (re)run"
+        )
+    return False
+
+
 def backfill(
     airflow: Instance, dag_ids: Sequence[str], replay: Replay, conf: Mapping[str, Any] | None = None
 ) -> None:
     """`airflow backfill create` for each DAG over the replay (runs with `conf`), then poll its runs
     until all are done."""
-    backfill_ids: dict[str, int] = {}
+    backfills: dict[str, tuple[int, str]] = {}
     for dag_id in dag_ids:
+        # Airflow refuses a second backfill of a DAG until the scheduler (every 30 s) marks the
+        # earlier one completed, e.g. an earlier demo's that ended just before this one started.
+        wait_for(
+            f"{dag_id}: earlier backfills marked completed",
+            lambda dag_id=dag_id: not airflow.api.unfinished_backfill_ids(dag_id),
+            airflow.processes,
+        )
         if deleted := airflow.api.delete_runs_of_another_interval(dag_id, replay.step_of(dag_id)):
             say(f"{dag_id}: deleted {deleted} runs of another interval (an earlier demo's)")
         argv = airflow_cli_argv(
@@ -103,25 +127,19 @@ def backfill(
             *(("--dag-run-conf", json.dumps(conf)) if conf else ()),
         )  # fmt: skip
         say(" ".join(["airflow", *argv[3:]]))
-        backfill_ids[dag_id] = create_backfill(airflow, dag_id, argv)
+        backfill_id = create_backfill(airflow, dag_id, argv)
+        backfills[dag_id] = (backfill_id, airflow.api.backfill(backfill_id)["created_at"])
 
-    def finished() -> bool:
-        # The scheduler marks a backfill completed (every 30 s) once all its runs are done.
-        return all(airflow.api.backfill(b)["completed_at"] is not None for b in backfill_ids.values())
-
-    wait_for("backfills " + ", ".join(dag_ids), finished, airflow.processes)
-    for dag_id, backfill_id in backfill_ids.items():
-        created_at = airflow.api.backfill(backfill_id)["created_at"]
+    # The runs themselves, not the backfill's completed_at, which the scheduler sets up to 30 s later.
+    wait_for(
+        "backfills " + ", ".join(dag_ids),
+        lambda: all(_replayed(airflow, dag_id, replay, *backfill) for dag_id, backfill in backfills.items()),
+        airflow.processes,
+    )
+    for dag_id in dag_ids:
         runs = airflow.api.backfill_runs(dag_id, replay)
         failed = sorted(run_id for run_id, (state, _) in runs.items() if state == "failed")
-        # ISO 8601 UTC strings from the same API compare in time order.
-        stale = [run_id for run_id, (_, ended) in runs.items() if ended is None or ended < created_at]
         say(f"{dag_id}: {len(runs)} runs, failed: {', '.join(failed) or 'none'}")
-        if len(runs) != replay.runs_of(dag_id) or stale:
-            raise DemoFailed(
-                f"{dag_id}: {len(runs)} runs in the replay, {replay.runs_of(dag_id)} expected,"
-                f" {len(stale)} not (re)run"
-            )
 
 
 def send_all_alerts(airflow: Instance) -> None:

@@ -4,9 +4,10 @@
 one instead: the API server on 127.0.0.1, the scheduler and triggerer without their log servers, and
 the DAG processor. Metadata lives in SQLite (or the database `$CTWATCH_AIRFLOW_DB` names, e.g.
 PostgreSQL) and the warehouse in DuckDB, both under the data folder.
-With `CTWATCH_EXECUTOR=celery` it also starts Celery workers (ctwatch_airflow.cluster) and restarts
-a worker that dies; any other component dying stops everything. Ctrl-C (or SIGTERM) stops every
-component: SIGTERM first, SIGKILL after a timeout.
+With `CTWATCH_EXECUTOR=celery` it also starts Celery workers (ctwatch_airflow.cluster). A component
+that exits is started again (Airflow retries the tasks it took with it), unless it has exited
+RESTART_LIMIT times within RESTART_WINDOW_S: a component that keeps failing stops everything.
+Ctrl-C (or SIGTERM) stops every component: SIGTERM first, SIGKILL after a timeout.
 
 On Linux each component runs under a guard (ctwatch_airflow.component_guard) that ends it and every
 process it started, task processes included, once the launcher is gone, even killed with SIGKILL.
@@ -49,6 +50,10 @@ STOP_TIMEOUT_S = component_guard.GRACE_S + 15.0
 # What a live launcher or guard has in its command line (a PID file's PIDs may have been reused).
 OUR_MODULES = {b"ctwatch_airflow.launcher", b"ctwatch_airflow.component_guard"}
 HEALTH_TIMEOUT_S = 180.0
+# A component exiting this often this quickly is failing, not crashing now and then.
+RESTART_LIMIT = 5
+RESTART_WINDOW_S = 600.0
+RESTART_POLL_S = 1.0
 # Each component, and the flags that keep it off every interface but loopback.
 COMPONENTS: dict[str, tuple[str, ...]] = {
     "scheduler": ("scheduler", "--skip-serve-logs"),
@@ -367,19 +372,25 @@ def _serve(layout: Layout) -> int:
             f"warehouse: {layout.warehouse}\nPress Ctrl-C to stop.\n",
             flush=True,
         )
-        workers = set(layout.cluster.components()) if layout.cluster else set()
+        exits: dict[str, list[float]] = {name: [] for name in processes}
         while True:
             for name, process in list(processes.items()):
                 if process.poll() is None:
                     continue
-                if name not in workers:
-                    print(f"ctwatch: {name} exited with {process.returncode}; stopping", flush=True)
+                now = time.monotonic()
+                exits[name] = [t for t in exits[name] if now - t < RESTART_WINDOW_S] + [now]
+                if len(exits[name]) >= RESTART_LIMIT:
+                    print(
+                        f"ctwatch: {name} exited with {process.returncode}, {RESTART_LIMIT} times within "
+                        f"{RESTART_WINDOW_S:.0f} s; stopping (see its log)",
+                        flush=True,
+                    )
                     return 1
-                # a lost worker's tasks are retried once Airflow sees them without heartbeat
+                # the tasks it took with it are retried once Airflow sees them without heartbeat
                 print(f"ctwatch: {name} exited with {process.returncode}; restarting it", flush=True)
                 processes[name] = start_component(layout, env, name)
                 record_pids(layout, processes)
-            time.sleep(2.0)
+            time.sleep(RESTART_POLL_S)
     except _StopRequested as stop:
         print(f"ctwatch: {stop} received, stopping", flush=True)
         return 0

@@ -3,6 +3,7 @@ REST API: the same replay of triggered runs, and the tables it leaves in the war
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -10,12 +11,16 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ctwatch import warehouse
 from ctwatch.sim.server import SimulatorRunning
@@ -23,6 +28,7 @@ from ctwatch_airflow.rest_api import Api
 from tests.readme import clone_like, shell_lines
 
 AS_OF = datetime(2020, 8, 1, tzinfo=UTC)
+T = TypeVar("T")
 
 # the order a replay runs them in; each waits for the one before
 REPLAY = ("ingest_ct_logs", "evaluate_rules", "ingest_revocations", "evaluate_compliance", "send_alerts")
@@ -90,16 +96,51 @@ def stop(running: Running) -> None:
     running.process.wait(timeout=120)
 
 
-def replay(running: Running) -> float:
-    """Trigger the replay's runs one after the other; the seconds they took, once parsed."""
+def _answered(call: Callable[[], T], outages: bool, deadline: float) -> T:
+    """`call()`; with `outages`, tried again while the API server does not answer (being restarted)."""
+    while True:
+        try:
+            return call()
+        except (urllib.error.URLError, ConnectionError, TimeoutError, http.client.HTTPException) as exc:
+            server_side = not isinstance(exc, urllib.error.HTTPError) or exc.code >= 500
+            if not (outages and server_side and time.monotonic() < deadline):
+                raise
+            time.sleep(1)
+
+
+def _triggered(api: Api, dag_id: str, outages: bool, deadline: float) -> str:
+    """The run of `dag_id` as of AS_OF, triggered now or by an attempt whose answer was lost."""
+    try:
+        return _answered(lambda: api.trigger(dag_id, AS_OF, {}), outages, deadline)
+    except urllib.error.HTTPError as exc:
+        if not (outages and exc.code == 409):
+            raise
+    moment = AS_OF.isoformat()
+    query = urllib.parse.urlencode({"logical_date_gte": moment, "logical_date_lte": moment})
+    url = f"{api.base_url}/api/v2/dags/{dag_id}/dagRuns?{query}"
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {api.token}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        (run,) = json.loads(response.read())["dag_runs"]
+    run_id: str = run["dag_run_id"]
+    return run_id
+
+
+def replay(running: Running, *, outages: bool = False) -> float:
+    """Trigger the replay's runs one after the other; the seconds they took, once parsed. With
+    `outages`, the API server may be down for a while (killed and started again)."""
     deadline = time.monotonic() + TIMEOUT_S
-    while not set(REPLAY) <= running.api.dags_parsed_since(datetime(2000, 1, 1, tzinfo=UTC)):
+    api = running.api
+    parsed = datetime(2000, 1, 1, tzinfo=UTC)
+    while not set(REPLAY) <= _answered(lambda: api.dags_parsed_since(parsed), outages, deadline):
         assert time.monotonic() < deadline, "DAGs not parsed"
         time.sleep(2)
     started = time.monotonic()
     for dag_id in REPLAY:
-        run_id = running.api.trigger(dag_id, AS_OF, {})
-        while (state := running.api.run_state(dag_id, run_id)) not in {"success", "failed"}:
+        run_id = _triggered(api, dag_id, outages, deadline)
+        while (state := _answered(partial(api.run_state, dag_id, run_id), outages, deadline)) not in {
+            "success",
+            "failed",
+        }:
             assert time.monotonic() < deadline, f"{dag_id} still {state}"
             time.sleep(2)
         assert state == "success", dag_id

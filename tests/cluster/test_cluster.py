@@ -2,7 +2,7 @@
 and Redis, against the simulator: the same triggered runs as on the LocalExecutor give the same
 warehouse, table by table, and the same alerts, each sent once; every task that opens DuckDB ran on
 the warehouse worker and the fetches on the general workers (Airflow's own task-instance records);
-and Ctrl-C leaves no component running. With two general workers, then one."""
+and Ctrl-C leaves no component running."""
 
 from __future__ import annotations
 
@@ -29,16 +29,14 @@ from tests.cluster.running import (
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("workers", [2, 1])
 def test_the_cluster_gives_the_local_executors_warehouse_and_keeps_duckdb_on_one_worker(
-    workers: int,
-    *,
     postgres_url: str,
     redis_url: str,
     local_baseline: Baseline,
     sim: SimulatorRunning,
     tmp_path: Path,
 ) -> None:
+    workers = 2
     general = {f"worker-{n}" for n in range(1, workers + 1)}
     cluster_folder = folder(tmp_path / "cluster", sim)
     env = environment(CTWATCH_BROKER_URL=redis_url, CTWATCH_WORKERS=str(workers))

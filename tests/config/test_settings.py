@@ -106,6 +106,22 @@ def test_without_a_file_the_defaults_and_the_packaged_incident(
     assert settings.data_dir == tmp_path / "data"
 
 
+@pytest.mark.parametrize(
+    ("document", "problem"),
+    [
+        ('data_dir = "a\\u0000b"\n', "data_dir = 'a\\x00b': expected a string without NUL characters"),
+        (f'[intervals]\nsend_alerts = "{"9" * 30}d"\n', "send_alerts = '999999999999999"),
+        (f"colour = {'[' * 2000}{']' * 2000}\n", "not a TOML file: arrays or tables nested too deep"),
+    ],
+    ids=["nul", "huge-interval", "deep-nesting"],
+)
+def test_hostile_values_are_config_errors(tmp_path: Path, document: str, problem: str) -> None:
+    # Path.resolve, timedelta and tomllib raise ValueError, OverflowError and RecursionError on these
+    with pytest.raises(ConfigError) as raised:
+        load_settings(_write(tmp_path, document), {})
+    assert problem in str(raised.value)
+
+
 def test_every_problem_is_one_line_and_never_a_traceback(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
@@ -174,6 +190,26 @@ def test_the_reference_names_every_setting_and_variable() -> None:
         s.path for s in SETTINGS if f"`{s.path}`" not in reference or f"`{s.variable}`" not in reference
     ]
     assert missing == []
+
+
+def test_answer_limits_reach_each_client_with_the_table_that_set_them() -> None:
+    settings = settings_from(
+        {
+            "ct": {"max_body_bytes": 7_000_000},
+            "sources": {"max_body_bytes": 1000, "onecrl": {"response_deadline_s": 9}},
+        },
+        {"CTWATCH_SOURCES_CRL_RESPONSE_DEADLINE_S": "30"},
+    )
+    ct = settings.ingest_config().politeness
+    assert (ct.max_body_bytes, ct.response_deadline_s, ct.setting("max_body_bytes")) == (
+        7_000_000, 300.0, "[ct] max_body_bytes"
+    )  # fmt: skip
+    onecrl = settings.sources.endpoint(Source.ONECRL).politeness
+    assert (onecrl.max_body_bytes, onecrl.response_deadline_s, onecrl.setting("response_deadline_s")) == (
+        1000, 9.0, "[sources.onecrl] response_deadline_s"
+    )  # fmt: skip
+    crl = settings.sources.endpoint(Source.CRL)  # streamed to disk: its own, larger default
+    assert (crl.max_body_bytes, crl.response_deadline_s) == (2 * 1024**3, 30.0)
 
 
 def test_a_disabled_source_is_never_fetched(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ numbers in ctwatch's serial_hex form, and issuer names."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from ctwatch.sources.bug_mentions import (
@@ -59,6 +61,19 @@ def test_crtsh_ids_in_urls_and_words() -> None:
         "Not an id: https://crt.sh/?caid=17 and crt.sh/?Identity=18"
     )
     assert named_identifiers(text).crtsh_ids == {2835394, 12, 13, 14, 15, 16}
+
+
+def test_a_long_run_followed_by_a_letter_is_read_in_linear_time() -> None:
+    started = time.monotonic()
+    found = named_identifiers("ab:" * 20_000 + "abg, " + "ab " * 20_000 + "abg")
+    assert time.monotonic() - started < 2  # with the check as a regex lookahead: over 20 s
+    assert found == named_identifiers("")
+
+
+def test_a_number_longer_than_a_bigint_is_no_crtsh_id() -> None:
+    # 5000 digits: more than int() converts (tests/fuzz/corpus/bugzilla_comments/crash-ad3a9dd5...)
+    text = f"crt.sh ID {'1' * 5000}, https://crt.sh/?id={'2' * 20} and crt.sh ID {'9' * 19}"
+    assert named_identifiers(text).crtsh_ids == {int("9" * 19)}
 
 
 @pytest.mark.parametrize(

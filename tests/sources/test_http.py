@@ -3,6 +3,8 @@ port, a server that never answers, and a fixture server. Time is injected, so no
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import socket
 import threading
 from collections.abc import Iterator
@@ -189,6 +191,36 @@ def test_a_server_that_never_answers_times_out() -> None:
             _client(FakeClocks(), politeness, max_attempts=2).get(url, bytes)
     assert caught.value.reason.startswith("timeout after 0.2s")
     assert caught.value.attempts == 2
+
+
+def test_a_body_is_capped_by_its_size_after_decompression() -> None:
+    cap = 1024 * 1024
+    bomb = gzip.compress(bytes(16 * cap))  # 16 MiB of zeros in a few kilobytes
+    gzipped = {"Content-Encoding": "gzip"}
+    routes = {"/bomb": (200, gzipped, bomb), "/fits": (200, gzipped, gzip.compress(bytes(cap)))}
+    politeness = Politeness(requests_per_second=float("inf"), max_body_bytes=cap, settings_table="[ct]")
+    with FixtureServer(routes) as server:
+        client = _client(FakeClocks(), politeness)
+        assert client.get(server.base_url + "fits", bytes) == bytes(cap)
+        with pytest.raises(FetchError) as caught:
+            client.get(server.base_url + "bomb", bytes)
+    assert caught.value.reason == f"body larger than {cap} bytes ([ct] max_body_bytes): stopped reading"
+    assert caught.value.attempts == 1  # the same answer would come again
+
+
+def test_an_answer_slower_than_its_deadline_is_abandoned(sim: SimulatorRunning) -> None:
+    # each look at the clock is 20 s later: the body's second piece arrives past the 30 s deadline
+    ticks = itertools.count(step=20.0)
+    clocks = Clocks(monotonic=lambda: next(ticks), sleep=lambda _: None, jitter=lambda: 0.0)
+    politeness = Politeness(requests_per_second=float("inf"), response_deadline_s=30.0)
+    sim.set_faults("sim-argon", [Fault(FaultKind.ENDLESS_BODY, first=1, bytes_per_second=1000)])
+    try:
+        with pytest.raises(FetchError) as caught:
+            HttpClient(politeness, clocks=clocks).get(_sth_url(sim), bytes)
+    finally:
+        sim.set_faults("sim-argon", [])
+    assert caught.value.reason.startswith("answer not complete after 30 s (response_deadline_s; ")
+    assert caught.value.attempts == 1
 
 
 def test_requests_are_spaced_by_the_rate_limit(sim: SimulatorRunning) -> None:

@@ -1,9 +1,9 @@
 """The `ctwatch` command (also `python -m ctwatch`): the same library calls the DAGs make.
 
 Bad input (a missing or unreadable file, garbage where a certificate, CRL or CSV was expected, an
-unknown hash, a missing, locked or damaged warehouse, an invalid ctwatch.toml) ends with exit
-status 2 and one line on stderr per problem, `ctwatch <command>: <what> (<where>)`; `-v` adds the
-traceback.
+unknown hash, a missing, locked or damaged warehouse or its full volume, an invalid ctwatch.toml)
+ends with exit status 2 and one line on stderr per problem, `ctwatch <command>: <what> (<where>)`;
+`-v` adds the traceback.
 """
 
 from __future__ import annotations
@@ -49,12 +49,12 @@ def _command_name(args: argparse.Namespace) -> str:
     return " ".join(["ctwatch", *names])
 
 
-def _named_damage(args: argparse.Namespace, exc: BaseException) -> BaseException:
+def _named_trouble(args: argparse.Namespace, exc: BaseException) -> BaseException:
     """`exc`, or, if it is DuckDB finding a damaged block while reading (past the checks made on
-    opening), the warehouse's WarehouseDamagedError naming the file and what to do."""
+    opening) or the warehouse's volume full, the WarehouseError naming the file and what to do."""
     if "warehouse" not in vars(args):
         return exc
-    return connection.damage_of(settings.warehouse_of(args), exc) or exc
+    return connection.trouble_of(settings.warehouse_of(args), exc) or exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,7 +66,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BAD_INPUT_ERRORS as exc:
         if args.verbose:
             traceback.print_exc()
-        for problem in problems_of(_named_damage(args, exc)):
+        for problem in problems_of(_named_trouble(args, exc)):
             print(f"{_command_name(args)}: {problem}", file=sys.stderr)
         return BAD_INPUT
     return result

@@ -6,10 +6,11 @@ import duckdb
 
 from ctwatch.evaluate.config import ConfigError
 from ctwatch.ingest.discover import LogListUnreadable
+from ctwatch.sources.staging import StagingError
 from ctwatch.warehouse import WarehouseError
 
-# Exceptions that mean "the input is bad", not "ctwatch is broken".
-BAD_INPUT_ERRORS = (ValueError, OSError, WarehouseError, duckdb.Error, LogListUnreadable)
+# Exceptions that mean "the input (or the machine's disk) is bad", not "ctwatch is broken".
+BAD_INPUT_ERRORS = (ValueError, OSError, WarehouseError, duckdb.Error, LogListUnreadable, StagingError)
 
 
 class CommandError(ValueError):

@@ -9,7 +9,6 @@ one line each: the field, the value and what is expected.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -25,7 +24,13 @@ from ctwatch.config.spec import (
     BadValue,
     Setting,
 )
-from ctwatch.evaluate.config import ConfigError, EvaluationConfig, load_config, parse_declarations
+from ctwatch.evaluate.config import (
+    ConfigError,
+    EvaluationConfig,
+    load_config,
+    parse_declarations,
+    toml_document,
+)
 from ctwatch.ingest.config import IngestConfig
 from ctwatch.revocation.config import Endpoint, Source, SourceLocations
 
@@ -88,6 +93,9 @@ class Settings:
                 enabled=self.values[f"{prefix}.enabled"],
                 requests_per_second=self.values[f"{prefix}.requests_per_second"],
                 timeout_s=self.values[f"{prefix}.timeout_s"],
+                max_body_bytes=self.values[f"{prefix}.max_body_bytes"],
+                response_deadline_s=self.values[f"{prefix}.response_deadline_s"],
+                settings_table=f"[{prefix}]",
             )
 
         return SourceLocations(
@@ -142,12 +150,14 @@ def load_settings(file: Path | None = None, environ: Mapping[str, str] | None = 
     found: Path | None = None
     if file is not None or path.exists() or env.get(CONFIG_ENV):
         try:
-            document = tomllib.loads(path.read_text(encoding="utf-8"))
+            document = toml_document(path.read_text(encoding="utf-8"))
             found = path.resolve()
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror or exc}") from None
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        except ValueError as exc:  # also UnicodeDecodeError, TOMLDecodeError, a 5000-digit integer
             raise ConfigError(f"{path}: not a TOML file: {exc}") from None
+        except RecursionError:  # tomllib recurses once per nested array or inline table
+            raise ConfigError(f"{path}: not a TOML file: arrays or tables nested too deep") from None
     return _resolve_document(document, env, found, str(found or path))
 
 

@@ -35,13 +35,16 @@ AIRFLOW_MAX_MAP_LENGTH: Final = 1024
 STAMPING_LIVE: Final = "live"
 STAMPING_SIMULATED: Final = "simulated"
 _HEX_64: Final = re.compile(r"[0-9a-fA-F]{64}")
-_INTERVAL: Final = re.compile(r"([1-9][0-9]*)([smhd])")
+_INTERVAL: Final = re.compile(r"([1-9][0-9]{0,8})([smhd])")  # up to 999999999 d, timedelta's limit
 _INTERVAL_UNITS_S: Final = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+MAX_BODY_BYTES: Final = 1 << 40
 _TRUE: Final = frozenset({"true", "1", "yes", "on"})
 _FALSE: Final = frozenset({"false", "0", "no", "off"})
 
 
 def text(value: object) -> str:
+    if isinstance(value, str) and "\0" in value:  # TOML can write one (\u0000); no name or path holds it
+        raise BadValue("a string without NUL characters")
     if isinstance(value, str) and value.strip():
         return value.strip()
     raise BadValue("a non-empty string")
@@ -54,7 +57,7 @@ def http_url(value: object) -> str:
 
 
 def url_or_file(value: object) -> str:
-    if isinstance(value, str) and value.strip():
+    if isinstance(value, str) and value.strip() and "\0" not in value:
         return value.strip()
     raise BadValue("an http(s) URL or a file path")
 
@@ -165,7 +168,14 @@ class Setting:
         return self.path.rpartition(".")[2]
 
 
-def _source(name: str, url: str | None, what: str, *, extra: tuple[Setting, ...] = ()) -> tuple[Setting, ...]:
+def _source(
+    name: str,
+    url: str | None,
+    what: str,
+    *,
+    extra: tuple[Setting, ...] = (),
+    max_body: tuple[object, str] = ("=sources.max_body_bytes", "largest answer kept, in bytes"),
+) -> tuple[Setting, ...]:
     prefix = f"sources.{name}"
     settings = [
         Setting(f"{prefix}.enabled", boolean, True, f"fetch {what}; false: never fetched, its task skips")
@@ -179,7 +189,12 @@ def _source(name: str, url: str | None, what: str, *, extra: tuple[Setting, ...]
         Setting(
             f"{prefix}.timeout_s", positive_number, "=sources.timeout_s", "seconds before a request fails"
         ),
-    ]
+        Setting(f"{prefix}.max_body_bytes", count_between(1, MAX_BODY_BYTES), *max_body),
+        Setting(
+            f"{prefix}.response_deadline_s", positive_number, "=sources.response_deadline_s",
+            "seconds from a request to its answer's last byte",
+        ),
+    ]  # fmt: skip
     return (*settings, *extra)
 
 
@@ -206,8 +221,25 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "ct.min_range_entries", count_between(1, 10**9), MIN_RANGE_ENTRIES, "smallest range a task fetches"
     ),
     Setting("ct.max_ranges", count_between(1, AIRFLOW_MAX_MAP_LENGTH), MAX_RANGES, "fetch tasks per run"),
+    Setting(
+        "ct.max_body_bytes", count_between(1, MAX_BODY_BYTES), 64 * 1024**2,
+        "largest answer (get-entries, tile, checkpoint) after decompression, in bytes: a larger one "
+        "fails its range",
+    ),
+    Setting(
+        "ct.response_deadline_s", positive_number, 300.0,
+        "seconds from a request to its answer's last byte: a slower answer fails its range",
+    ),
     Setting("sources.requests_per_second", positive_number, 1.0, "politeness towards each service"),
     Setting("sources.timeout_s", positive_number, 60.0, "seconds before a request fails"),
+    Setting(
+        "sources.max_body_bytes", count_between(1, MAX_BODY_BYTES), 256 * 1024**2,
+        "largest answer kept, in bytes (held in memory; the CRLs' own cap is larger: they go to disk)",
+    ),
+    Setting(
+        "sources.response_deadline_s", positive_number, 600.0,
+        "seconds from a request to its answer's last byte",
+    ),
     *_source(
         "ccadb", "https://ccadb.my.salesforce-sites.com/ccadb/AllCertificateRecordsCSVFormatV5",
         "CCADB's AllCertificateRecords report (trust scope, CA owners, disclosed CRLs)",
@@ -240,7 +272,10 @@ SETTINGS: Final[tuple[Setting, ...]] = (
             Setting("sources.bugzilla.component", text, "CA Certificate Compliance", "Bugzilla component"),
         ),
     ),
-    *_source("crl", None, "the CRLs certificates and CCADB name"),
+    *_source(
+        "crl", None, "the CRLs certificates and CCADB name",
+        max_body=(2 * 1024**3, "largest CRL kept, in bytes (streamed to a staged file, not held in memory)"),
+    ),
     *_source("ocsp", None, "OCSP for certificates with open findings"),
     Setting(
         "url_rewrite", url_table, {},

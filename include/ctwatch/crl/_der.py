@@ -16,6 +16,7 @@ UTC_TIME = 0x17
 GENERALIZED_TIME = 0x18
 BOOLEAN = 0x01
 CONTEXT_0_CONSTRUCTED = 0xA0
+MAX_OID_BYTES = 255
 
 
 class CrlFormatError(ValueError):
@@ -154,6 +155,8 @@ def decode_time(tag: int, content: bytes) -> datetime:
 
 def decode_oid(content: bytes) -> str:
     """Dotted text of an OBJECT IDENTIFIER's content bytes."""
+    if len(content) > MAX_OID_BYTES:  # an arc of thousands of digits is no OID (and str() refuses it)
+        raise CrlFormatError(f"OID of {len(content)} bytes, more than {MAX_OID_BYTES}")
     if not content or content[-1] & 0x80:
         raise CrlFormatError(f"malformed OID {content.hex()}")
     arcs: list[int] = []

@@ -86,6 +86,8 @@ def parse_entry(buf: bytes, start: int, end: int) -> CrlEntry:
                     tag, s, e = tlv(buf, value_start, value_end, "reasonCode")
                     if tag != ENUMERATED:
                         raise CrlFormatError("reasonCode is not ENUMERATED")
+                    if e - s > 4:  # CRLReason values fit in one byte
+                        raise CrlFormatError(f"reasonCode of {e - s} bytes")
                     reason_code = decode_integer(buf[s:e])
                 elif oid == _OID_INVALIDITY_DATE:
                     tag, s, e = tlv(buf, value_start, value_end, "invalidityDate")

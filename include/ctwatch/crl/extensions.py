@@ -144,6 +144,8 @@ def _integer_value(value: bytes) -> int:
     tag, start, end = tlv(value, 0, len(value), "INTEGER")
     if tag != INTEGER:
         raise CrlFormatError("not an INTEGER")
+    if end - start > 20:
+        raise CrlFormatError(f"INTEGER of {end - start} bytes, more than the 20 RFC 5280 allows a CRL number")
     return decode_integer(value[start:end])
 
 

@@ -115,6 +115,8 @@ class CrlReader:
         tag, element, content = self._in.read_tlv(None, "version or signature", MAX_NAME_BYTES)
         tbs_start = tbs_header + element
         if tag == INTEGER:
+            if len(content) > 4:  # v1 has none, v2 is 1: a longer one is no version
+                raise CrlFormatError(f"version INTEGER of {len(content)} bytes")
             version = decode_integer(content)
             tag, element, content = self._in.read_tlv(SEQUENCE, "signature", MAX_NAME_BYTES)
             tbs_start += element

@@ -198,6 +198,8 @@ def parse_checkpoint(note: bytes) -> Checkpoint:
         raise CheckpointError("checkpoint origin line is empty")
     if not size_text.isascii() or not size_text.isdigit() or (size_text != "0" and size_text.startswith("0")):
         raise CheckpointError(f"tree size line {size_text[:30]!r} is not a decimal number")
+    if len(size_text) > 20 or int(size_text) >= 1 << 64:  # a uint64 has at most 20 digits
+        raise CheckpointError(f"tree size {size_text[:30]!r} does not fit in 64 bits")
     root_hash = _b64decode_strict(root_text, "root hash line")
     if len(root_hash) != 32:
         raise CheckpointError(f"root hash is {len(root_hash)} bytes, not 32")

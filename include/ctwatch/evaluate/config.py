@@ -233,13 +233,35 @@ def parse_declarations(
     )
 
 
+def toml_document(text: str) -> dict[str, Any]:
+    """`tomllib.loads`, plus the TOML rule tomllib does not enforce: integers are 64-bit (a longer one
+    cannot even be shown in an error line: str() refuses more than 4300 digits). ValueError
+    (TOMLDecodeError among them) or RecursionError when `text` is no TOML document."""
+    document = tomllib.loads(text)
+    _check_integers(document)
+    return document
+
+
+def _check_integers(value: object) -> None:
+    if isinstance(value, dict):
+        for item in value.values():
+            _check_integers(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_integers(item)
+    elif isinstance(value, int) and not -(1 << 63) <= value < 1 << 63:
+        raise ValueError(f"an integer of {value.bit_length()} bits: TOML integers are 64-bit")
+
+
 def parse_config(data: bytes) -> EvaluationConfig:
     """Parse a TOML document of declarations (`[[incidents]]`, `[[key_destructions]]`); ConfigError
     with one line per problem."""
     try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        doc = toml_document(data.decode("utf-8"))
+    except ValueError as exc:  # also UnicodeDecodeError, TOMLDecodeError, a 5000-digit integer
         raise ConfigError(f"not a TOML file: {exc}") from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError("not a TOML file: arrays or tables nested too deep") from None
     problems: list[str] = []
     if "polling_interval_hours" in doc:
         problems.append(

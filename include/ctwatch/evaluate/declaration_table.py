@@ -54,7 +54,7 @@ class DeclarationTable:
         if value is None:
             return None
         if isinstance(value, datetime) and value.tzinfo is not None:
-            return value.astimezone(UTC)
+            return self._in_utc(key, value)
         if isinstance(value, datetime):
             self.problem(key, value, f"a time with a time zone, e.g. {INSTANT_EXAMPLE} (this one has none)")
         elif isinstance(value, date):
@@ -70,11 +70,18 @@ class DeclarationTable:
             if value.tzinfo is None:
                 self.problem(key, value, f"a time with a time zone, e.g. {INSTANT_EXAMPLE}, or a date")
                 return None
-            return value.astimezone(UTC)
+            return self._in_utc(key, value)
         if isinstance(value, date):
             return datetime(value.year, value.month, value.day, tzinfo=UTC)
         self.problem(key, value, f"a TOML date (2021-03-31) or date-time ({INSTANT_EXAMPLE})")
         return None
+
+    def _in_utc(self, key: str, value: datetime) -> datetime | None:
+        try:
+            return value.astimezone(UTC)
+        except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first instant Python holds
+            self.problem(key, value, "an instant between the years 1 and 9999 in UTC")
+            return None
 
     def sha256(self, key: str, value: object) -> str | None:
         if isinstance(value, str) and SHA256_HEX.fullmatch(value):

@@ -56,7 +56,10 @@ def end_of_day_or_instant(table: DeclarationTable, key: str, value: object) -> d
     if isinstance(value, datetime):
         return table.day_or_instant(key, value)
     if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC) + timedelta(days=1)
+        if value < date.max:
+            return datetime(value.year, value.month, value.day, tzinfo=UTC) + timedelta(days=1)
+        table.problem(key, value, "a date before 9999-12-31 (a date means the end of that day)")
+        return None
     table.problem(
         key, value, f"a TOML date (2020-08-31, meaning by its end) or date-time ({INSTANT_EXAMPLE})"
     )

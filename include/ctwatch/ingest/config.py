@@ -6,13 +6,39 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from ctwatch.ingest.ranges import MAX_RANGES, MIN_RANGE_ENTRIES
-from ctwatch.sources.http import Politeness
+from ctwatch.sources.http import DEFAULT_MAX_BODY_BYTES, DEFAULT_RESPONSE_DEADLINE_S, Politeness
 
 START_AT_HEAD = "head"
 START_AT_ORIGIN = "origin"
+CT_SETTINGS = "[ct]"  # where ctwatch.toml sets the values below, named in errors
+
+
+class _CtLimits(Protocol):
+    @property
+    def batch_size(self) -> int: ...
+    @property
+    def requests_per_second(self) -> float: ...
+    @property
+    def concurrency(self) -> int: ...
+    @property
+    def max_body_bytes(self) -> int: ...
+    @property
+    def response_deadline_s(self) -> float: ...
+
+
+def ct_politeness(limits: _CtLimits) -> Politeness:
+    """The transport limits of a CT client, from a run's settings or from its plan."""
+    return Politeness(
+        limits.batch_size,
+        limits.requests_per_second,
+        limits.concurrency,
+        max_body_bytes=limits.max_body_bytes,
+        response_deadline_s=limits.response_deadline_s,
+        settings_table=CT_SETTINGS,
+    )
 
 
 @dataclass(frozen=True)
@@ -30,6 +56,8 @@ class IngestConfig:
     concurrency: int = 2
     min_range_entries: int = MIN_RANGE_ENTRIES
     max_ranges: int = MAX_RANGES
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES  # one answer, after decompression
+    response_deadline_s: float = DEFAULT_RESPONSE_DEADLINE_S  # from a request to its last byte
     # Sent as the simulator's as-of header, so a test can read a log as it was at that time.
     request_as_of: datetime | None = None
 
@@ -56,4 +84,4 @@ class IngestConfig:
 
     @property
     def politeness(self) -> Politeness:
-        return Politeness(self.batch_size, self.requests_per_second, self.concurrency)
+        return ct_politeness(self)

@@ -76,6 +76,8 @@ def discover_logs(config: IngestConfig, run_dir: Path) -> Path:
         concurrency=config.concurrency,
         request_as_of=config.request_as_of,
         failures=failures,
+        max_body_bytes=config.max_body_bytes,
+        response_deadline_s=config.response_deadline_s,
     )
     return write_atomically(run_dir / DISCOVERY_FILE, discovery)
 

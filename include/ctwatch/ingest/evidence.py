@@ -3,12 +3,15 @@
 
 A fetch task that refuses its range fails (Airflow marks it so and the next run plans the range
 again), so it cannot hand its evidence over through XCom: it writes a failure file under the run's
-staging folder instead, and the load task stores every failure file of the run.
+staging folder instead, and the load task stores every failure file of the run. A range that failed
+on this machine (its staged file could not be written) is no evidence about the log: the fetch task
+leaves an empty marker instead, and the load task then judges that log's health by nothing this run.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +21,9 @@ from ctwatch.ingest.model import FETCH, TREE_HEAD_SIGNATURE, LogEndpoint, Verifi
 from ctwatch.sources.rfc6962 import TreeHeadError
 from ctwatch.warehouse import ct_store
 
+log = logging.getLogger(__name__)
 FAILURES_DIR = "failures"
+LOCAL_FAILURES_DIR = "local_failures"
 
 
 def describe_failure(
@@ -66,6 +71,22 @@ def failure_path(run_dir: Path, log_id: bytes, start: int, end_exclusive: int) -
 def failure_files(run_dir: Path) -> list[Path]:
     """The failure files fetch tasks left in a run's staging folder."""
     return sorted((run_dir / FAILURES_DIR).glob("*.msgpack"))
+
+
+def mark_local_failure(run_dir: Path, log_id: bytes, start: int, end_exclusive: int) -> None:
+    """Leave an empty file saying this range failed on this machine: an empty file takes no data
+    block, so a full staging disk (tmpfs at least) still takes it."""
+    path = run_dir / LOCAL_FAILURES_DIR / f"{log_id.hex()}-{start:012d}-{end_exclusive:012d}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as exc:
+        log.warning("cannot mark range [%d, %d) as failed on this machine: %s", start, end_exclusive, exc)
+
+
+def locally_failed_logs(run_dir: Path) -> set[str]:
+    """The logs (hex LogIDs) with a range that failed on this machine in the run."""
+    return {path.name.split("-", 1)[0] for path in (run_dir / LOCAL_FAILURES_DIR).glob("*-*")}
 
 
 def to_record(failure: VerificationFailure) -> ct_store.VerificationFailure:

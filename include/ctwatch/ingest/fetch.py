@@ -8,11 +8,11 @@ import time
 from pathlib import Path
 
 from ctwatch.evidence.revocation import observation_stamp
-from ctwatch.ingest.evidence import describe_failure, failure_path
+from ctwatch.ingest.evidence import describe_failure, failure_path, mark_local_failure
 from ctwatch.ingest.model import RANGE_PROOF, Plan, read_msgpack, write_atomically
 from ctwatch.ingest.readers import READ_FAILURES, open_reader
 from ctwatch.ingest.reduce import RangeReducer
-from ctwatch.sources.http import Politeness
+from ctwatch.sources.staging import StagingError
 
 log = logging.getLogger(__name__)
 
@@ -20,11 +20,12 @@ log = logging.getLogger(__name__)
 def fetch_range(plan_file: Path, log_position: int, start: int, end_exclusive: int) -> Path:
     """Fetch and verify entries [start, end_exclusive) of one planned log; stage what the warehouse
     keeps to a file beside the plan and return its path. Raises if the range cannot be fetched or
-    proven, after leaving the evidence in a failure file of the run for `load_ranges`."""
+    proven, after leaving the evidence in a failure file of the run for `load_ranges`; raises
+    StagingError if the staged file cannot be written here, leaving only a marker that the failure
+    was this machine's."""
     plan = read_msgpack(plan_file, Plan)
     planned = plan.logs[log_position]
-    politeness = Politeness(plan.batch_size, plan.requests_per_second, plan.concurrency)
-    reader = open_reader(planned.log, politeness, as_of=plan.request_as_of)
+    reader = open_reader(planned.log, plan.politeness, as_of=plan.request_as_of)
     reducer = RangeReducer(
         planned.log.log_id,
         start,
@@ -75,7 +76,11 @@ def fetch_range(plan_file: Path, log_position: int, start: int, end_exclusive: i
         / "ranges"
         / f"{planned.log.log_id.hex()[:16]}-{start:012d}-{end_exclusive:012d}.msgpack"
     )
-    write_atomically(path, staged)
+    try:
+        write_atomically(path, staged)
+    except StagingError:
+        mark_local_failure(plan_file.parent, planned.log.log_id, start, end_exclusive)
+        raise
     wall_s = max(time.monotonic() - wall_started, 1e-9)
     entries = end_exclusive - start
     log.info(

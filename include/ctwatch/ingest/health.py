@@ -3,7 +3,8 @@
 A log is healthy in a run when its verified head is covered up to the run's window, or a range of it
 was loaded (it is catching up). It failed when its head could not be fetched or verified, when a
 range was refused, or when its coverage did not advance though entries below its head are missing.
-The target of a log's checks is its LogID in hex.
+A log with a range that failed on this machine (a full staging disk) and nothing refused gets no
+check from the run: the run says nothing about it. The target of a log's checks is its LogID in hex.
 """
 
 from __future__ import annotations
@@ -35,9 +36,11 @@ def record_log_health(
     plan: Plan,
     logs_advanced: Collection[str],
     refused: Sequence[VerificationFailure],
+    failed_here: Collection[str] = (),
 ) -> None:
     """Record a check per log of the run's plan: refused ranges first, else whether it is covered to
-    its head or advancing."""
+    its head or advancing; none for a log not advancing because of `failed_here` (hex LogIDs of
+    logs with a range that failed on this machine)."""
     checks = {check.target: check for check in failure_checks(refused)}
     log_ids = [planned.log.log_id.hex() for planned in plan.logs]
     covered = ct_store.coverage(con, log_ids)
@@ -51,7 +54,7 @@ def record_log_health(
         missing = sum(end - start for start, end in uncovered(low, min(high, head), covered[log_id]))
         if missing == 0 or log_id in logs_advanced:
             checks[log_id] = SourceCheck(CT_LOG, log_id, at)
-        else:
+        elif log_id not in failed_here:
             checks[log_id] = SourceCheck(
                 CT_LOG, log_id, at,
                 f"{planned.log.description}: coverage did not advance, {missing} entries below the "

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from ctwatch import rules, warehouse
-from ctwatch.ingest.evidence import failure_files, to_record
+from ctwatch.ingest.evidence import failure_files, locally_failed_logs, to_record
 from ctwatch.ingest.health import record_log_health
 from ctwatch.ingest.model import PLAN_FILE, Plan, StagedRange, TreeHead, VerificationFailure, read_msgpack
 from ctwatch.warehouse import ct_store
@@ -74,17 +74,20 @@ def load_ranges(
         log.info("%d of %d staged ranges already loaded by an earlier try", len(gone), len(paths))
         paths = [path for path in paths if path.exists()]
     failures = failure_files(run_dir) if run_dir is not None else []
+    failed_here = locally_failed_logs(run_dir) if run_dir is not None else set()
     plan_file = run_dir / PLAN_FILE if run_dir is not None else None
     plan = read_msgpack(plan_file, Plan) if plan_file is not None and plan_file.exists() else None
     summary = LoadSummary.empty()
     if paths or failures or plan is not None:
         con = warehouse.connect(warehouse_file)
         try:
-            if paths or failures:
-                summary = load_staged_ranges(con, paths, as_of=as_of, failure_paths=failures)
-            if plan is not None:
-                refused = [read_msgpack(path, VerificationFailure) for path in failures]
-                record_log_health(con, plan, {*summary.logs_advanced, *logs_advanced}, refused)
+            with warehouse.naming_trouble(warehouse_file):
+                if paths or failures:
+                    summary = load_staged_ranges(con, paths, as_of=as_of, failure_paths=failures)
+                if plan is not None:
+                    refused = [read_msgpack(path, VerificationFailure) for path in failures]
+                    advanced = {*summary.logs_advanced, *logs_advanced}
+                    record_log_health(con, plan, advanced, refused, failed_here)
         finally:
             con.close()
         log.info(

@@ -2,7 +2,8 @@
 
 Plan and staged files are msgpack (msgspec): a few ms to write or read, bytes kept as bytes.
 Every file is written to a temporary name and renamed, so a killed task never leaves half a file
-that a later task would trust. Airflow's XCom carries only paths and index numbers.
+that a later task would trust; one that cannot be written (a full disk) fails its step with
+StagingError, never as the log's failure. Airflow's XCom carries only paths and index numbers.
 """
 
 from __future__ import annotations
@@ -13,6 +14,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+
+from ctwatch.ingest.config import ct_politeness
+from ctwatch.sources.http import DEFAULT_MAX_BODY_BYTES, DEFAULT_RESPONSE_DEADLINE_S, Politeness
+from ctwatch.sources.staging import StagingError
 
 RFC6962_STH = "rfc6962_sth"
 CHECKPOINT = "checkpoint"
@@ -86,6 +91,12 @@ class Plan(msgspec.Struct, frozen=True):
     concurrency: int
     request_as_of: datetime | None = None  # simulator as-of header (real logs ignore it)
     failures: list[VerificationFailure] = msgspec.field(default_factory=list)
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    response_deadline_s: float = DEFAULT_RESPONSE_DEADLINE_S
+
+    @property
+    def politeness(self) -> Politeness:
+        return ct_politeness(self)
 
 
 class StagedCert(msgspec.Struct, frozen=True, array_like=True):
@@ -142,11 +153,16 @@ _ENCODER = msgspec.msgpack.Encoder()
 
 
 def write_atomically(path: Path, value: Any) -> Path:
-    """Write `value` as msgpack to `path` via a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write `value` as msgpack to `path` via a temporary file and a rename. A write that fails (a
+    full disk) leaves no temporary file and raises StagingError naming the folder."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_bytes(_ENCODER.encode(value))
-    temporary.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(_ENCODER.encode(value))
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StagingError(path.parent, path, exc) from exc
     return path
 
 

@@ -27,7 +27,6 @@ from ctwatch.ingest.model import (
 )
 from ctwatch.ingest.ranges import MAX_RANGES, MIN_RANGE_ENTRIES, PlannedRange, split_gaps, uncovered
 from ctwatch.ingest.readers import READ_FAILURES, open_reader
-from ctwatch.sources.http import Politeness
 from ctwatch.sources.loglist import LogApi
 from ctwatch.warehouse import ct_store, source_health
 
@@ -83,6 +82,8 @@ def plan_ranges(
         requests_per_second=discovery.requests_per_second,
         concurrency=discovery.concurrency,
         request_as_of=discovery.request_as_of,
+        max_body_bytes=discovery.max_body_bytes,
+        response_deadline_s=discovery.response_deadline_s,
     )
     plan_file = write_atomically(discovery_file.with_name(PLAN_FILE), plan)
     for position, planned in enumerate(consistent):
@@ -147,8 +148,7 @@ def _consistent_logs(
     for planned in discovery.logs:
         previous = latest.get(planned.log.log_id.hex())
         if previous is not None:
-            politeness = Politeness(discovery.batch_size, discovery.requests_per_second)
-            reader = open_reader(planned.log, politeness, as_of=discovery.request_as_of)
+            reader = open_reader(planned.log, discovery.politeness, as_of=discovery.request_as_of)
             try:
                 reader.prove_extends(_tree_head(previous), planned.tree_head)
             except READ_FAILURES as exc:

@@ -34,10 +34,19 @@ class Endpoint:
     enabled: bool = True
     requests_per_second: float = 1.0
     timeout_s: float = 60.0
+    max_body_bytes: int = 256 * 1024**2
+    response_deadline_s: float = 600.0
+    settings_table: str = ""  # the ctwatch.toml table these values come from, named in errors
 
     @property
     def politeness(self) -> Politeness:
-        return Politeness(requests_per_second=self.requests_per_second, timeout_s=self.timeout_s)
+        return Politeness(
+            requests_per_second=self.requests_per_second,
+            timeout_s=self.timeout_s,
+            max_body_bytes=self.max_body_bytes,
+            response_deadline_s=self.response_deadline_s,
+            settings_table=self.settings_table,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ from ctwatch.evidence.crl import CrlFetch, CrlValidators
 from ctwatch.evidence.health import SourceCheck
 from ctwatch.revocation.config import Source, SourceLocations
 from ctwatch.sources.crl import fetch_crl
+from ctwatch.sources.staging import StagingError
 from ctwatch.timeutil import parse_utc, require_aware
 from ctwatch.warehouse import observations, source_health
 from ctwatch.warehouse.crl_archive import (
@@ -119,25 +120,41 @@ def fetch_crls(
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[StagedCrl]:
     """GET every target (conditionally when validators are known) into `crl_dir`, one request per
-    1 / requests_per_second. Failures are fetch records with their error, never exceptions."""
+    1 / requests_per_second. Failures are fetch records with their error, never exceptions, but for
+    a staged file that cannot be written (StagingError): then the files this call staged are removed
+    again, so a full disk is not left fuller, and the error is raised."""
     sent_as_of = as_of if locations.simulated else None
     endpoint = locations.endpoint(Source.CRL)
     interval_s = 1.0 / endpoint.requests_per_second
     staged: list[StagedCrl] = []
-    with requests.Session() as session:
-        for number, target in enumerate(targets):
-            if number:
-                sleep(interval_s)
-            fetch = fetch_crl(
-                locations.rewrite(target.url),
-                crl_dir,
-                previous=target.validators,
-                as_of=sent_as_of,
-                timeout_s=endpoint.timeout_s,
-                session=session,
-            )
-            staged.append(StagedCrl(target, dataclasses.replace(fetch, url=target.url)))
+    # an identical body lands on the file of an archived version: that one must stay
+    kept_before = set(crl_dir.glob("*.crl"))
+    try:
+        with requests.Session() as session:
+            for number, target in enumerate(targets):
+                if number:
+                    sleep(interval_s)
+                fetch = fetch_crl(
+                    locations.rewrite(target.url),
+                    crl_dir,
+                    previous=target.validators,
+                    as_of=sent_as_of,
+                    max_bytes=endpoint.max_body_bytes,
+                    timeout_s=endpoint.timeout_s,
+                    deadline_s=endpoint.response_deadline_s,
+                    session=session,
+                )
+                staged.append(StagedCrl(target, dataclasses.replace(fetch, url=target.url)))
+    except StagingError:
+        _remove_staged(staged, kept_before)
+        raise
     return staged
+
+
+def _remove_staged(staged: Sequence[StagedCrl], kept_before: set[Path]) -> None:
+    for item in staged:
+        if item.fetch.path is not None and item.fetch.path not in kept_before:
+            item.fetch.path.unlink(missing_ok=True)
 
 
 def archive_crls(
@@ -156,30 +173,31 @@ def archive_crls(
     any_served = False
     con = warehouse.connect(warehouse_file)
     try:
-        issuers: dict[str, ParsedCert | None] = {}
-        for item in staged:
-            issuer = _issuer(con, item.target.issuer_der_sha256, issuers)
-            outcome = archive_fetch(con, item.fetch, issuer=issuer, temp_dir=crl_dir)
-            if item.fetch.path is not None and not outcome.staged_file_kept:
-                item.fetch.path.unlink(missing_ok=True)
-            checks.append(
-                SourceCheck(str(Source.CRL), item.target.url, item.fetch.observed_at, outcome.error)
-            )
-            if outcome.error is not None:
-                errors.append(f"{item.target.url}: {outcome.error}")
-                continue
-            any_served = True
-            new_versions += int(outcome.new_version)
-            not_modified += int(item.fetch.not_modified)
-        source_health.record_checks(con, checks)
-        released = release_raw(con, keep_newest_raw_per_url)
-        # every fetched partition has a new last observation; rebuilding all in one statement costs
-        # about what one partition does, and each run fetches nearly every partition anyway
-        written = refresh_revocation_observations(con) if any_served else 0
-        row = con.execute(warehouse.load_sql("sources/disclosed_crl_urls"), {"as_of": as_of}).fetchone()
-        disclosed = None if row is None else list(row[0])
-        findings = archive_findings(con, as_of=as_of, disclosed_crl_urls=disclosed)
-        stored = observations.store_crl_findings(con, findings, as_of)
+        with warehouse.naming_trouble(warehouse_file):
+            issuers: dict[str, ParsedCert | None] = {}
+            for item in staged:
+                issuer = _issuer(con, item.target.issuer_der_sha256, issuers)
+                outcome = archive_fetch(con, item.fetch, issuer=issuer, temp_dir=crl_dir)
+                if item.fetch.path is not None and not outcome.staged_file_kept:
+                    item.fetch.path.unlink(missing_ok=True)
+                checks.append(
+                    SourceCheck(str(Source.CRL), item.target.url, item.fetch.observed_at, outcome.error)
+                )
+                if outcome.error is not None:
+                    errors.append(f"{item.target.url}: {outcome.error}")
+                    continue
+                any_served = True
+                new_versions += int(outcome.new_version)
+                not_modified += int(item.fetch.not_modified)
+            source_health.record_checks(con, checks)
+            released = release_raw(con, keep_newest_raw_per_url)
+            # every fetched partition has a new last observation; rebuilding all in one statement costs
+            # about what one partition does, and each run fetches nearly every partition anyway
+            written = refresh_revocation_observations(con) if any_served else 0
+            row = con.execute(warehouse.load_sql("sources/disclosed_crl_urls"), {"as_of": as_of}).fetchone()
+            disclosed = None if row is None else list(row[0])
+            findings = archive_findings(con, as_of=as_of, disclosed_crl_urls=disclosed)
+            stored = observations.store_crl_findings(con, findings, as_of)
     finally:
         con.close()
     for path in released:  # after the commit: the archive no longer names them
@@ -214,8 +232,13 @@ def stage_crls(
 ) -> Path:
     """The DAG's fetch task: fetch the planned targets (`targets_to_json` form) and write the
     manifest the archive task reads; returns the manifest path. Opens no warehouse."""
+    kept_before = set(crl_dir.glob("*.crl"))
     staged = fetch_crls(targets_from_json(targets), crl_dir, locations, as_of=as_of)
-    return write_manifest(staged, crl_dir, name=manifest_name)
+    try:
+        return write_manifest(staged, crl_dir, name=manifest_name)
+    except StagingError:
+        _remove_staged(staged, kept_before)
+        raise
 
 
 def archive_manifest(
@@ -265,12 +288,19 @@ def targets_from_json(items: Sequence[dict[str, Any]]) -> list[CrlTarget]:
 
 
 def write_manifest(staged: Sequence[StagedCrl], crl_dir: Path, *, name: str) -> Path:
-    """Write the fetch records as `crl_dir/manifests/<name>.json`; return its path."""
+    """Write the fetch records as `crl_dir/manifests/<name>.json` (whole or not at all: a temporary
+    file renamed); return its path. Raises StagingError if it cannot be written."""
     folder = crl_dir / "manifests"
-    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.json"
+    temporary = folder / f".{name}.json.tmp"
     items = [{"target": _target_json(s.target), "fetch": _fetch_json(s.fetch)} for s in staged]
-    path.write_text(json.dumps(items, indent=1, sort_keys=True), encoding="utf-8")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(json.dumps(items, indent=1, sort_keys=True), encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise StagingError(folder, path, exc) from exc
     return path
 
 

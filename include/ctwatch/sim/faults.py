@@ -15,6 +15,9 @@ class FaultKind(StrEnum):
     CORRUPT_DER = "corrupt_der"  # the first certificate of the answer is not DER
     BAD_STH_SIGNATURE = "bad_sth_signature"  # tree head / checkpoint signature does not verify
     INCONSISTENT_TREE = "inconsistent_tree"  # a validly signed head of a forked tree, and its proofs
+    # 200 whose body never ends (no Content-Length), until the client hangs up; `bytes_per_second`
+    # > 0 trickles it
+    ENDLESS_BODY = "endless_body"
 
 
 # Endpoint names used by fault filters and request counters.
@@ -26,6 +29,7 @@ FAULT_ENDPOINTS: dict[FaultKind, frozenset[str]] = {
     FaultKind.RATE_LIMIT: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS + SERVICE_ENDPOINTS),
     FaultKind.SERVER_ERROR: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS + SERVICE_ENDPOINTS),
     FaultKind.TRUNCATED_JSON: frozenset(RFC6962_ENDPOINTS + SERVICE_ENDPOINTS),  # any body cut in half
+    FaultKind.ENDLESS_BODY: frozenset(RFC6962_ENDPOINTS + STATIC_ENDPOINTS + SERVICE_ENDPOINTS),
     FaultKind.SHORT_BATCH: frozenset({"get-entries"}),
     FaultKind.CORRUPT_DER: frozenset({"get-entries", "data-tile"}),
     FaultKind.BAD_STH_SIGNATURE: frozenset({"get-sth", "checkpoint"}),
@@ -45,6 +49,7 @@ class Fault:
     retry_after_s: int = 1
     status: int = 503
     entries: int = 1  # short_batch: entries returned at most
+    bytes_per_second: int = 0  # endless_body: 0 as fast as the client reads, else a trickle
 
     def applies_to(self, endpoint: str) -> bool:
         if endpoint not in FAULT_ENDPOINTS[self.kind]:

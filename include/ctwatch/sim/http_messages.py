@@ -25,6 +25,9 @@ class Response:
     body: bytes
     content_type: str
     headers: tuple[tuple[str, str], ...] = ()
+    # An endless body: `body`, then filler until the client hangs up, at this many bytes per
+    # second (0: as fast as it reads); None: `body` is the whole answer.
+    endless_bytes_per_second: int | None = None
 
 
 def json_response(value: Any) -> Response:

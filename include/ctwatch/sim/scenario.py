@@ -186,6 +186,7 @@ def parse_fault(table: dict[str, Any], where: str) -> Fault:
         retry_after_s=int(table.get("retry_after_s", 1)),
         status=int(table.get("status", 503)),
         entries=int(table.get("entries", 1)),
+        bytes_per_second=int(table.get("bytes_per_second", 0)),
     )
     if fault.first <= 0 and fault.every <= 0:
         raise ScenarioError(f"{where}: a fault needs `first` or `every` > 0")

@@ -32,6 +32,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -64,6 +65,7 @@ _SERVICE_PREFIXES = {
     "bugzilla": "bugzilla",
 }
 _MAX_POST_BYTES = 65536  # an OCSP request is a few hundred bytes
+_ENDLESS_PIECE_BYTES = 65536
 
 
 class Simulator:
@@ -216,6 +218,9 @@ class Simulator:
             raise HttpError(
                 kinds[FaultKind.SERVER_ERROR].status, "server error (simulated)", {"Retry-After": "1"}
             )
+        if FaultKind.ENDLESS_BODY in kinds:
+            rate = kinds[FaultKind.ENDLESS_BODY].bytes_per_second
+            return Response(200, b"[", "application/json", endless_bytes_per_second=rate)
         response = answer(kinds)
         if FaultKind.TRUNCATED_JSON in kinds:
             response = Response(
@@ -308,6 +313,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
+        if response.endless_bytes_per_second is not None:
+            self._send_endless(response, response.endless_bytes_per_second)
+            return
         if response.status != 304:
             self.send_header("Content-Length", str(len(response.body)))
         for name, value in response.headers:
@@ -315,6 +323,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if response.status != 304:
             self.wfile.write(response.body)
+
+    def _send_endless(self, response: Response, bytes_per_second: int) -> None:
+        """Headers without a length, then `response.body` and filler until the client hangs up."""
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        piece = b"0," * (_ENDLESS_PIECE_BYTES // 2) if bytes_per_second == 0 else b"0"
+        try:
+            self.wfile.write(response.body)
+            while True:
+                self.wfile.write(piece)
+                if bytes_per_second:
+                    self.wfile.flush()
+                    time.sleep(1 / bytes_per_second)
+        except OSError:  # the client hung up: the point of the fault
+            return
 
     def log_message(self, format: str, *args: Any) -> None:
         _log.debug("%s " + format, self.address_string(), *args)

@@ -9,6 +9,7 @@ same text names the issuer too (`names_issuer`).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from cryptography import x509
@@ -18,17 +19,19 @@ MIN_SERIAL_HEX_DIGITS = 8
 
 # A maximal run of hex digits: byte pairs joined by ':' or by ' ', or unseparated digits, with an
 # optional 0x. The atomic group keeps a run whole: when a letter or digit follows it, it is no
-# match at all rather than a shorter one, so no fingerprint is cut out of a longer run.
+# match at all rather than a shorter one, so no fingerprint is cut out of a longer run. That check
+# is made after the match (`_hex_runs`): as a lookahead it had the regex try every byte pair of a
+# failing run again as a start, quadratic in the run's length (14 s for 48 kB of "ab:").
 _HEX_RUN = re.compile(
-    r"(?<![0-9a-z])(?:0x)?"
-    r"(?>[0-9a-f]{2}(?::[0-9a-f]{2})+|[0-9a-f]{2}(?: [0-9a-f]{2})+|[0-9a-f]+)"
-    r"(?![0-9a-z])",
+    r"(?<![0-9a-z])(?:0x)?(?>[0-9a-f]{2}(?::[0-9a-f]{2})+|[0-9a-f]{2}(?: [0-9a-f]{2})+|[0-9a-f]+)",
     re.IGNORECASE,
 )
-# https://crt.sh/?id=N, also with other parameters before or after it
-_CRTSH_URL_ID = re.compile(r"crt\.sh/?\?(?:[^\s#&]*&)*id=(\d+)(?!\d)", re.IGNORECASE)
+_LETTER_OR_DIGIT = re.compile(r"[0-9a-z]", re.IGNORECASE)
+# https://crt.sh/?id=N, also with other parameters before or after it. crt.sh IDs are BIGINTs: a
+# longer number names no certificate (and int() refuses numbers of more than 4300 digits).
+_CRTSH_URL_ID = re.compile(r"crt\.sh/?\?(?:[^\s#&]*&)*id=(\d{1,19})(?!\d)", re.IGNORECASE)
 # "crt.sh ID N", "crt.sh id: N"
-_CRTSH_ID_WORDS = re.compile(r"crt\.sh\s+id\s*[:#]?\s*(\d+)(?!\d)", re.IGNORECASE)
+_CRTSH_ID_WORDS = re.compile(r"crt\.sh\s+id\s*[:#]?\s*(\d{1,19})(?!\d)", re.IGNORECASE)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -50,6 +53,14 @@ def normalise_serial(written: str) -> str:
     return digits.lstrip("0") or "0"
 
 
+def _hex_runs(text: str) -> Iterator[str]:
+    position = 0
+    while (match := _HEX_RUN.search(text, position)) is not None:
+        position = match.end()
+        if _LETTER_OR_DIGIT.match(text, position) is None:
+            yield match.group()
+
+
 def named_identifiers(text: str) -> NamedIdentifiers:
     """The SHA-256 fingerprints, crt.sh IDs and serial-number candidates `text` holds.
 
@@ -58,8 +69,8 @@ def named_identifiers(text: str) -> NamedIdentifiers:
     """
     fingerprints: set[str] = set()
     serials: set[str] = set()
-    for match in _HEX_RUN.finditer(text):
-        digits = match.group().lower().removeprefix("0x").replace(":", "").replace(" ", "")
+    for run in _hex_runs(text):
+        digits = run.lower().removeprefix("0x").replace(":", "").replace(" ", "")
         if len(digits) == SHA256_HEX_DIGITS:
             fingerprints.add(digits)
         elif len(digits) >= MIN_SERIAL_HEX_DIGITS:

@@ -69,7 +69,9 @@ def _login(raw: dict[str, Any], key: str) -> str | None:
     return value
 
 
-def _bug(raw: dict[str, Any], owner_names: Sequence[str]) -> Bug:
+def _bug(raw: object, owner_names: Sequence[str]) -> Bug:
+    if not isinstance(raw, dict):
+        raise TypeError(f"a bug is a JSON object, not {type(raw).__name__}")
     whiteboard = str(raw.get("whiteboard") or "")
     summary = str(raw.get("summary") or "")
     last_change = raw.get("last_change_time")
@@ -90,10 +92,10 @@ def _bug(raw: dict[str, Any], owner_names: Sequence[str]) -> Bug:
     )
 
 
-def _decode(body: bytes) -> list[dict[str, Any]]:
+def _decode(body: bytes) -> list[object]:
     try:
         bugs = json.loads(body)["bugs"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise BodyError(f"not a Bugzilla bug list: {exc}") from exc
     if not isinstance(bugs, list):
         raise BodyError("'bugs' is not a list")
@@ -132,8 +134,9 @@ def search_bugs(
         for raw in page:
             try:
                 bugs.append(_bug(raw, owner_names))
-            except (KeyError, TypeError, ValueError) as exc:
-                errors.append(RecordError(str(raw.get("id", "?")), f"{type(exc).__name__}: {exc}"))
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:  # int(Infinity): OverflowError
+                ref = raw.get("id", "?") if isinstance(raw, dict) else "?"
+                errors.append(RecordError(str(ref), f"{type(exc).__name__}: {exc}"))
         if len(page) < PAGE_SIZE:
             return bugs, errors
         offset += PAGE_SIZE
@@ -173,7 +176,7 @@ def _comments_decoder(bug_id: int) -> Callable[[bytes], list[Any]]:
     def decode(body: bytes) -> list[Any]:
         try:
             comments = json.loads(body)["bugs"][str(bug_id)]["comments"]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise BodyError(f"not a Bugzilla comment list of bug {bug_id}: {exc!r}") from exc
         if not isinstance(comments, list):
             raise BodyError("'comments' is not a list")

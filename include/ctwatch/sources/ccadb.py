@@ -88,7 +88,10 @@ def _urls(value: str | None) -> tuple[str, ...]:
     if value is None:
         return ()
     if value.startswith("["):
-        parsed = json.loads(value)
+        try:
+            parsed = json.loads(value)
+        except RecursionError as exc:
+            raise ValueError("CRL URL list is nested too deep") from exc
         if not isinstance(parsed, list):
             raise ValueError("CRL URL list is not a JSON array")
         return tuple(str(item) for item in parsed if str(item).strip())
@@ -205,6 +208,7 @@ def parse_mozilla_revoked(
                 if der_sha256 is None:
                     raise ValueError("SHA-256 Fingerprint is empty")
                 revoked_on = _date(_text(row, "Date of Revocation"))
+                reason = _reason(_text(row, "RFC 5280 Revocation Reason Code"))
             except ValueError as exc:
                 errors.append(RecordError(f"row {row_number}", str(exc)))
                 continue
@@ -217,7 +221,7 @@ def parse_mozilla_revoked(
                         if revoked_on
                         else None
                     ),
-                    reason=_reason(_text(row, "RFC 5280 Revocation Reason Code")),
+                    reason=reason,
                     record_ref=f"row {row_number}",
                     detail={
                         key: value

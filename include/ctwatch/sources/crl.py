@@ -1,8 +1,11 @@
 """Fetch a CRL over HTTP: conditional GET, streamed to a staged file, size-capped, stamped.
 
-The response body goes to disk in CHUNK_BYTES pieces and is never whole in memory; the staged file
-is named by its SHA-256, so an identical re-fetch lands on the same file. Every fetch returns a
-CrlFetch record, errors included (nothing raises for a network or server problem).
+The response body goes to disk in pieces of at most CHUNK_BYTES and is never whole in memory; the
+staged file is named by its SHA-256, so an identical re-fetch lands on the same file. Every fetch
+returns a CrlFetch record, errors included (nothing raises for a network or server problem): a body
+over `max_bytes` ([sources.crl] max_body_bytes) or still arriving after `deadline_s`
+([sources.crl] response_deadline_s) is not read further and its record says so. A staged file that
+cannot be written here (a full disk) is no fact about the CA: that raises StagingError.
 
 Observation stamp (docs/design.md, the stamping rule): a live fetch is stamped with the real time the answer
 arrived; a request to a simulator or archive that carries `as_of` (header X-Ctwatch-As-Of) is stamped
@@ -14,24 +17,44 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import requests
+import urllib3
 
 from ctwatch.evidence.crl import CrlFetch, CrlValidators
+from ctwatch.sources.staging import StagingError
 from ctwatch.timeutil import require_aware
 
 AS_OF_HEADER = "X-Ctwatch-As-Of"
 DEFAULT_MAX_BYTES = 2 * 1024**3
 DEFAULT_TIMEOUT_S = 60.0
+DEFAULT_DEADLINE_S = 600.0
 CHUNK_BYTES = 1 << 20
 USER_AGENT = "ctwatch-crl-fetcher"
+MAX_BYTES_SETTING = "[sources.crl] max_body_bytes"
+DEADLINE_SETTING = "[sources.crl] response_deadline_s"
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+class _NotReceived(Exception):
+    """The body did not arrive whole (the network, the cap, the deadline): recorded, not raised."""
+
+
+def _read(response: requests.Response, most: int) -> bytes:
+    """The next piece of the decompressed body, at most `most` bytes (b"" at its end), whatever has
+    arrived: a body that trickles still lets the deadline be checked."""
+    try:
+        piece: bytes = response.raw.read1(most, decode_content=True)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
+        raise _NotReceived(f"body not received: {exc}") from exc
+    return piece
 
 
 def fetch_crl(
@@ -42,13 +65,15 @@ def fetch_crl(
     as_of: datetime | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout_s: float = DEFAULT_TIMEOUT_S,
+    deadline_s: float = DEFAULT_DEADLINE_S,
     session: requests.Session | None = None,
     clock: Callable[[], datetime] = _now,
 ) -> CrlFetch:
     """GET `url` into `staging_dir/<sha256>.crl`, conditionally when `previous` validators are given.
 
     `as_of` (timezone-aware) travels in the X-Ctwatch-As-Of header and becomes the observation stamp.
-    A body larger than `max_bytes` is not kept: reading stops at the cap and the record says why.
+    A body larger than `max_bytes`, or not complete `deadline_s` after the request, is not kept:
+    reading stops and the record says why. Raises StagingError if the file cannot be written.
     """
     if as_of is not None:
         require_aware(as_of, "as_of")
@@ -85,6 +110,7 @@ def fetch_crl(
             error=error,
         )
 
+    started_s = time.monotonic()
     try:
         response = http.get(url, headers=headers, stream=True, timeout=timeout_s)
     except requests.RequestException as exc:
@@ -100,31 +126,40 @@ def fetch_crl(
             return record(
                 arrived_at,
                 200,
-                f"CRL of {int(declared)} bytes (Content-Length) exceeds the cap of {max_bytes} bytes",
+                f"CRL of {int(declared)} bytes (Content-Length) exceeds the cap of {max_bytes} bytes "
+                f"({MAX_BYTES_SETTING})",
                 response=response,
             )
-        staging_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            staging_dir.mkdir(parents=True, exist_ok=True)
+            handle, part_name = tempfile.mkstemp(dir=staging_dir, suffix=".part")
+        except OSError as exc:
+            raise StagingError(staging_dir, staging_dir / "(a new .part file)", exc) from exc
+        part = Path(part_name)
         digest = hashlib.sha256()
         size = 0
-        handle, part_name = tempfile.mkstemp(dir=staging_dir, suffix=".part")
-        part = Path(part_name)
         try:
             with os.fdopen(handle, "wb") as out:
-                for chunk in response.iter_content(CHUNK_BYTES):
+                # never more than one byte past the cap: enough to know the CRL is over it
+                while chunk := _read(response, min(CHUNK_BYTES, max_bytes - size + 1)):
                     size += len(chunk)
                     if size > max_bytes:
-                        part.unlink()
-                        return record(
-                            arrived_at,
-                            200,
-                            f"CRL exceeds the cap of {max_bytes} bytes: stopped reading",
-                            response=response,
+                        raise _NotReceived(
+                            f"CRL exceeds the cap of {max_bytes} bytes ({MAX_BYTES_SETTING}): stopped reading"
+                        )
+                    if time.monotonic() - started_s > deadline_s:
+                        raise _NotReceived(
+                            f"CRL not complete after {deadline_s:g} s ({DEADLINE_SETTING}; {size} bytes "
+                            "read): stopped reading"
                         )
                     digest.update(chunk)
                     out.write(chunk)
-        except (requests.RequestException, OSError) as exc:
+        except _NotReceived as exc:
             part.unlink(missing_ok=True)
-            return record(arrived_at, 200, f"body not received: {exc}", response=response)
+            return record(arrived_at, 200, str(exc), response=response)
+        except OSError as exc:  # only writing (and closing) the staged file is left to fail here
+            part.unlink(missing_ok=True)
+            raise StagingError(staging_dir, part, exc) from exc
         sha256 = digest.hexdigest()
         staged = staging_dir / f"{sha256}.crl"
         part.replace(staged)

@@ -11,11 +11,11 @@ The CRX3 signature is not verified here (the fetch is over HTTPS from Google).
 from __future__ import annotations
 
 import base64
-import binascii
 import io
 import json
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +32,20 @@ from ctwatch.sources.http import HttpClient
 
 OBSERVER = "crlset"
 _CRX3_MAGIC = b"Cr24"
+MAX_CRLSET_BYTES = 64 << 20  # real CRLSets are under 1 MB
+# What reading a damaged zip raises: bad structure, a missing member, a truncated or corrupt stream
+# (EOFError, zlib.error, OSError), a negative seek (ValueError), an unsupported compression method
+# (NotImplementedError) or encryption (RuntimeError).
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    KeyError,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+)
 _CRLSET_MEMBER = "crl-set"
 
 
@@ -60,9 +74,12 @@ def unwrap_crx3(data: bytes) -> bytes:
     (header_len,) = struct.unpack_from("<I", data, 8)
     try:
         with zipfile.ZipFile(io.BytesIO(data[12 + header_len :])) as archive:
-            return archive.read(_CRLSET_MEMBER)
-    except (zipfile.BadZipFile, KeyError) as exc:
+            member = archive.getinfo(_CRLSET_MEMBER)
+            if member.file_size <= MAX_CRLSET_BYTES:  # zipfile reads no more than the size it declares
+                return archive.read(member)
+    except _ZIP_ERRORS as exc:
         raise CrlSetError(f"CRX3 package without a readable {_CRLSET_MEMBER}: {exc}") from exc
+    raise CrlSetError(f"{_CRLSET_MEMBER} of {member.file_size} bytes, more than {MAX_CRLSET_BYTES}")
 
 
 def parse_crlset(data: bytes) -> CrlSet:
@@ -75,7 +92,7 @@ def parse_crlset(data: bytes) -> CrlSet:
         raise CrlSetError(f"header of {header_len} bytes is longer than the data")
     try:
         header = json.loads(data[2 : 2 + header_len])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise CrlSetError(f"header is not JSON: {exc}") from exc
     if not isinstance(header, dict) or header.get("ContentType") != "CRLSet":
         raise CrlSetError("header does not say ContentType CRLSet")
@@ -99,10 +116,13 @@ def parse_crlset(data: bytes) -> CrlSet:
             position = end
         revoked[spki_hash] = tuple(serials)
     blocked: list[str] = []
-    for item in header.get("BlockedSPKIs") or []:
+    blocked_spkis = header.get("BlockedSPKIs") or []
+    if not isinstance(blocked_spkis, list):
+        raise CrlSetError("header's BlockedSPKIs is not an array")
+    for item in blocked_spkis:
         try:
             blocked.append(base64.b64decode(str(item), validate=True).hex())
-        except binascii.Error as exc:
+        except ValueError as exc:  # binascii.Error, or a plain ValueError for non-ASCII text
             raise CrlSetError(f"BlockedSPKIs entry {item!r} is not base64: {exc}") from exc
     return CrlSet(header=header, revoked=revoked, blocked_spki_sha256=tuple(blocked))
 

@@ -67,17 +67,19 @@ class SearchResult:
     errors: list[RecordError] = field(default_factory=list)
 
 
-def _decode_rows(body: bytes) -> list[dict[str, Any]]:
+def _decode_rows(body: bytes) -> list[object]:
     try:
         rows = json.loads(body) if body.strip() else []
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: arrays nested too deep
         raise BodyError(f"not JSON: {exc}") from exc
     if not isinstance(rows, list):
         raise BodyError("not a JSON array")
     return rows
 
 
-def _row(raw: dict[str, Any]) -> CrtshRow:
+def _row(raw: object) -> CrtshRow:
+    if not isinstance(raw, dict):
+        raise TypeError(f"a row is a JSON object, not {type(raw).__name__}")
     entry = raw.get("entry_timestamp")
     return CrtshRow(
         crtsh_id=int(raw["id"]),
@@ -142,7 +144,7 @@ def search_identity(
         for position, raw in enumerate(raw_rows):
             try:
                 row = _row(raw)
-            except (KeyError, TypeError, ValueError) as exc:
+            except (KeyError, TypeError, ValueError, OverflowError) as exc:  # int(Infinity): OverflowError
                 result.errors.append(RecordError(f"{pattern} #{position}", f"{type(exc).__name__}: {exc}"))
                 continue
             result.rows[row.crtsh_id] = row
@@ -171,22 +173,28 @@ def parse_ocsp_signing_ca_csv(body: bytes, *, location: str, observed_at: dateti
     """The query's CSV output as a crt.sh snapshot stamped `observed_at` (when the query ran).
 
     A row with a revocation date is a 'revoked' sighting (claimed date, reason, crt.sh's last check
-    that still listed it); one without is 'not_revoked' as of the CRL's last check.
+    that still listed it); one without is 'not_revoked' as of the CRL's last check. A body that is
+    not UTF-8 raises UnicodeDecodeError (`ctwatch crtsh import-csv` refuses such a file).
     """
     sightings: list[Sighting] = []
     errors: list[RecordError] = []
     reader = csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline=""))
-    missing = [
-        c for c in ("sha256", "revocation_date", "last_seen_check_date") if c not in (reader.fieldnames or [])
-    ]
-    if missing:
-        errors.append(RecordError("header", f"columns missing: {missing}"))
-    else:
-        for row_number, row in enumerate(reader, start=2):
-            try:
-                sightings.append(_csv_sighting(row))
-            except (KeyError, TypeError, ValueError) as exc:
-                errors.append(RecordError(f"row {row_number}", f"{type(exc).__name__}: {exc}"))
+    try:
+        missing = [
+            c
+            for c in ("sha256", "revocation_date", "last_seen_check_date")
+            if c not in (reader.fieldnames or [])
+        ]
+        if missing:
+            errors.append(RecordError("header", f"columns missing: {missing}"))
+        else:
+            for row_number, row in enumerate(reader, start=2):
+                try:
+                    sightings.append(_csv_sighting(row))
+                except (KeyError, TypeError, ValueError) as exc:
+                    errors.append(RecordError(f"row {row_number}", f"{type(exc).__name__}: {exc}"))
+    except csv.Error as exc:  # a field larger than the csv module's limit (128 kB)
+        errors.append(RecordError("report", f"not the query's CSV: {exc}"))
     return Snapshot.of_body(
         body, SourceName.CRTSH, OBSERVER, observed_at=observed_at, stamp_kind=StampKind.ARCHIVE,
         location=location, lists_all_revoked=False, sightings=sightings, errors=errors,
@@ -199,7 +207,7 @@ def _optional(row: dict[str, str], name: str, convert: Callable[[str], Any]) -> 
 
 
 def _csv_sighting(row: dict[str, str]) -> Sighting:
-    der_sha256 = row["sha256"].strip().lower()
+    der_sha256 = (row["sha256"] or "").strip().lower()  # None: the row is shorter than the header
     if len(der_sha256) != 64:
         raise ValueError(f"sha256 {der_sha256!r} is not a SHA-256")
     revoked_at = _optional(row, "revocation_date", parse_utc)

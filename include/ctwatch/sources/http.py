@@ -1,6 +1,9 @@
 """HTTP plumbing shared by the CT and revocation clients: politeness, retries with back-off, one error type.
 
-- `Politeness` is data (per log): batch size, request rate, concurrency, timeout.
+- `Politeness` is data (per log): batch size, request rate, concurrency, timeout, and the limits of
+  one answer: its body (bytes after decompression) and its deadline (first byte to last). An answer
+  over either is never read further and fails for good, naming the setting that sets the limit: a
+  log serving an endless or trickling body cannot exhaust memory or hold a task forever.
 - `RetryPolicy` bounds retries: 429, 5xx, connection errors, timeouts and bodies that do not
   decode (a truncated JSON answer) are retried with exponential back-off and jitter; a
   `Retry-After` on 429/503 (seconds or an HTTP date) is honoured exactly. Other 4xx are final.
@@ -31,6 +34,10 @@ from requests.adapters import HTTPAdapter
 AS_OF_HEADER = "X-Ctwatch-As-Of"
 USER_AGENT = "ctwatch/0.1 (+certificate transparency monitor)"
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
+# Bodies are read in pieces of at most this size, so the caps are checked as the body arrives.
+READ_CHUNK_BYTES = 1 << 20
+DEFAULT_MAX_BODY_BYTES = 64 * 1024**2
+DEFAULT_RESPONSE_DEADLINE_S = 300.0
 
 T = TypeVar("T")
 K = TypeVar("K")
@@ -39,18 +46,28 @@ K = TypeVar("K")
 @dataclass(frozen=True, slots=True)
 class Politeness:
     """How hard one log may be asked: entries per request, request starts per second (math.inf: no
-    limit), requests in flight at once, and the connect/read timeout of one request."""
+    limit), requests in flight at once, the connect/read timeout of one request; and how much one
+    answer may take: `max_body_bytes` (after decompression) and `response_deadline_s` (from the
+    request to the body's last byte). `settings_table` names where the limits are configured (e.g.
+    "[ct]"), for the error that reports one."""
 
     batch_size: int = 256
     requests_per_second: float = 10.0
     concurrency: int = 1
     timeout_s: float = 30.0
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    response_deadline_s: float = DEFAULT_RESPONSE_DEADLINE_S
+    settings_table: str = ""
 
     def __post_init__(self) -> None:
-        if self.batch_size < 1 or self.concurrency < 1:
-            raise ValueError("batch_size and concurrency must be at least 1")
-        if not self.requests_per_second > 0 or not self.timeout_s > 0:
-            raise ValueError("requests_per_second and timeout_s must be positive")
+        if self.batch_size < 1 or self.concurrency < 1 or self.max_body_bytes < 1:
+            raise ValueError("batch_size, concurrency and max_body_bytes must be at least 1")
+        if not self.requests_per_second > 0 or not self.timeout_s > 0 or not self.response_deadline_s > 0:
+            raise ValueError("requests_per_second, timeout_s and response_deadline_s must be positive")
+
+    def setting(self, key: str) -> str:
+        """`key` as ctwatch.toml spells it, in the table these limits come from."""
+        return f"{self.settings_table} {key}" if self.settings_table else key
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +104,10 @@ class FetchError(Exception):
 
 class BodyError(ValueError):
     """Raised by a body decoder: the answer was 200 but unusable (truncated, not the schema); retried."""
+
+
+class _OverLimit(Exception):
+    """An answer went over its body cap or deadline: reading stopped, the connection is dropped."""
 
 
 @dataclass(slots=True)
@@ -213,6 +234,7 @@ class HttpClient:
         headers = self._headers if content_type is None else {**self._headers, "Content-Type": content_type}
         with self._in_flight:
             self._wait_for_turn()
+            started_s = self.clocks.monotonic()
             try:
                 with self._session.request(
                     method,
@@ -223,9 +245,9 @@ class HttpClient:
                     timeout=self.politeness.timeout_s,
                     stream=True,
                 ) as response:
-                    # One read instead of requests' 10 kB chunks (a get-entries body is megabytes): a
-                    # third of the transport CPU. A fully read body returns the connection to the pool.
-                    body = response.raw.read(decode_content=True)
+                    body = self._read_body(response, started_s)
+            except _OverLimit as exc:
+                return _Attempt(response.status_code, str(exc)), None
             except (requests.Timeout, urllib3.exceptions.TimeoutError) as exc:
                 reason = f"timeout after {self.politeness.timeout_s}s: {exc}"
                 return _Attempt(None, reason, retryable=True), None
@@ -240,6 +262,32 @@ class HttpClient:
         snippet = body[:200].decode("utf-8", "replace")
         retryable = status == 429 or status >= 500
         return _Attempt(status, f"HTTP {status}: {snippet}", retryable, retry_after), None
+
+    def _read_body(self, response: requests.Response, started_s: float) -> bytes:
+        """The decompressed body, read piece by piece (large pieces: a get-entries body is megabytes,
+        and requests' 10 kB chunks cost a third of the transport CPU). Raises _OverLimit as soon as
+        it grows past `max_body_bytes` or the answer outlasts `response_deadline_s`; the socket
+        timeout alone would never end a body that keeps trickling."""
+        limits = self.politeness
+        pieces: list[bytes] = []
+        size = 0
+        # never more than one byte past the cap: enough to know the body is over it
+        while piece := response.raw.read1(
+            min(READ_CHUNK_BYTES, limits.max_body_bytes - size + 1), decode_content=True
+        ):
+            size += len(piece)
+            if size > limits.max_body_bytes:
+                raise _OverLimit(
+                    f"body larger than {limits.max_body_bytes} bytes "
+                    f"({limits.setting('max_body_bytes')}): stopped reading"
+                )
+            if self.clocks.monotonic() - started_s > limits.response_deadline_s:
+                raise _OverLimit(
+                    f"answer not complete after {limits.response_deadline_s:g} s "
+                    f"({limits.setting('response_deadline_s')}; {size} bytes read): stopped reading"
+                )
+            pieces.append(piece)
+        return b"".join(pieces)
 
     def _wait_for_turn(self) -> None:
         """Space request starts by 1 / requests_per_second (all threads of this client together)."""

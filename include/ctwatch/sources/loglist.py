@@ -222,7 +222,7 @@ def parse_log_list(document: bytes | str | Mapping[str, Any]) -> LogList:
     else:
         try:
             data = json.loads(document)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # also a 5000-digit number, arrays nested too deep
             raise LogListError(f"log list is not JSON: {exc}") from exc
     if not isinstance(data, Mapping) or not isinstance(data.get("operators"), list):
         raise LogListError("log list has no operators array")
@@ -234,11 +234,12 @@ def parse_log_list(document: bytes | str | Mapping[str, Any]) -> LogList:
             problems.append(f"operator #{operator_number}: not an object with a name")
             continue
         name = operator["name"]
-        for api, records in (
-            (LogApi.RFC6962, operator.get("logs")),
-            (LogApi.STATIC_CT, operator.get("tiled_logs")),
-        ):
-            for record in records or ():
+        for api, key in ((LogApi.RFC6962, "logs"), (LogApi.STATIC_CT, "tiled_logs")):
+            records = operator.get(key) or []
+            if not isinstance(records, list):
+                problems.append(f"{name}: {key} is not an array")
+                continue
+            for record in records:
                 try:
                     logs.append(_parse_log(record, name, api, list_source))
                 except (ValueError, TypeError, KeyError) as exc:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import base64
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, padding, rsa
 from cryptography.x509 import ocsp
@@ -42,6 +43,16 @@ _HASHES: dict[str, hashes.HashAlgorithm] = {"sha1": hashes.SHA1(), "sha256": has
 # RFC 6960 Appendix A.1: GET only for requests under 255 bytes after encoding, larger ones by POST
 MAX_GET_REQUEST_BYTES = 255
 OCSP_REQUEST_TYPE = "application/ocsp-request"
+# cryptography decodes some parts of a response (the responder name, included certificates, their
+# keys and extensions) only when they are read: these are what a malformed part raises then (a
+# BIT STRING name attribute other than x500UniqueIdentifier: TypeError).
+_LAZY_DECODE_ERRORS = (
+    ValueError,
+    TypeError,
+    UnsupportedAlgorithm,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
 
 
 class Method(StrEnum):
@@ -164,6 +175,19 @@ def check_response(
         response = ocsp.load_der_ocsp_response(body)
     except ValueError as exc:
         return OcspAnswer(**base, response_sha256=response_sha256, error=f"not an OCSP response: {exc}")  # type: ignore[arg-type]
+    try:
+        return _check_loaded(response, cert, issuer, base, response_sha256)
+    except _LAZY_DECODE_ERRORS as exc:
+        return OcspAnswer(**base, response_sha256=response_sha256, error=f"malformed OCSP response: {exc}")  # type: ignore[arg-type]
+
+
+def _check_loaded(
+    response: ocsp.OCSPResponse,
+    cert: x509.Certificate,
+    issuer: x509.Certificate,
+    base: Mapping[str, object],
+    response_sha256: str,
+) -> OcspAnswer:
     status_name = response.response_status.name.lower()
     if response.response_status is not ocsp.OCSPResponseStatus.SUCCESSFUL:
         return OcspAnswer(

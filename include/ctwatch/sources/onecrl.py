@@ -36,7 +36,7 @@ def parse_records(body: bytes, *, location: str, observed_at: datetime, stamp_ki
         records = json.loads(body)["data"]
         if not isinstance(records, list):
             raise TypeError("'data' is not a list")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: nested too deep
         errors.append(RecordError("body", f"not a OneCRL records answer: {exc}"))
         records = []
     for position, record in enumerate(records):
@@ -63,7 +63,7 @@ def fetch_records(client: HttpClient, url: str, *, observed_at: datetime, stamp_
 def _require_json(body: bytes) -> bytes:
     try:
         json.loads(body)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise BodyError(f"not JSON: {exc}") from exc
     return body
 
@@ -73,7 +73,16 @@ def _b64(text: str) -> bytes:
     return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
 
 
-def _record_sighting(record: dict[str, object]) -> Sighting | None:
+def _modified_at(last_modified: int) -> datetime:
+    try:
+        return datetime.fromtimestamp(last_modified / 1000, UTC)
+    except (OverflowError, OSError) as exc:
+        raise ValueError(f"last_modified {last_modified} is not a time in milliseconds") from exc
+
+
+def _record_sighting(record: object) -> Sighting | None:
+    if not isinstance(record, dict):
+        raise TypeError(f"a record is a JSON object, not {type(record).__name__}")
     if record.get("enabled") is False:
         return None  # a disabled record blocks nothing
     details = record.get("details") or {}
@@ -84,9 +93,7 @@ def _record_sighting(record: dict[str, object]) -> Sighting | None:
     common = {
         "status": SightingStatus.REVOKED,
         "source_action_at": parse_utc(created) if isinstance(created, str) and created else None,
-        "source_modified_at": (
-            datetime.fromtimestamp(last_modified / 1000, UTC) if isinstance(last_modified, int) else None
-        ),
+        "source_modified_at": _modified_at(last_modified) if isinstance(last_modified, int) else None,
         "record_ref": str(record["id"]),
         "detail": {k: details[k] for k in ("bug", "who", "why", "name") if details.get(k)},
     }

@@ -133,7 +133,7 @@ def _decode_entries(body: bytes) -> list[_RawEntry] | list[_TextEntry]:
         raise BodyError(str(exc)) from exc
     try:
         return _TEXT_ENTRIES.decode(body).entries
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # a string that is not UTF-8
         raise BodyError(str(exc)) from exc
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ from ctwatch.sources.rfc6962 import EntryBatch, TreeHeadError
 TILE_WIDTH = 256
 _LEVEL_BITS = 8  # a tile level spans 8 Merkle levels (256 = 2**8)
 _GZIP_MAGIC = b"\x1f\x8b"
+# 256 entries of a few kB each make a data tile; 64 MiB leaves room for entries with long chains.
+MAX_TILE_BYTES = 64 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +82,13 @@ def _gunzip_if_needed(body: bytes) -> bytes:
     if not body.startswith(_GZIP_MAGIC):
         return body
     try:
-        return gzip.decompress(body)
+        with gzip.GzipFile(fileobj=io.BytesIO(body)) as stream:
+            plain = stream.read(MAX_TILE_BYTES + 1)  # a few bytes can expand to gigabytes
     except (OSError, EOFError, zlib.error) as exc:
         raise BodyError(f"gzip body does not decompress: {exc}") from exc
+    if len(plain) > MAX_TILE_BYTES:
+        raise BodyError(f"gzip body expands to more than {MAX_TILE_BYTES} bytes")
+    return plain
 
 
 def _decode_tile_entries(first_index: int, width: int, body: bytes) -> list[LogEntry]:

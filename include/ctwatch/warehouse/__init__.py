@@ -11,12 +11,13 @@ from ctwatch.warehouse.certificates import (
     record_parse_errors,
     store_certificates,
 )
-from ctwatch.warehouse.connection import connect
+from ctwatch.warehouse.connection import connect, naming_trouble
 from ctwatch.warehouse.errors import (
     ChecksumMismatchError,
     MigrationError,
     SchemaBehindError,
     WarehouseError,
+    WarehouseFullError,
     WarehouseLockedError,
 )
 from ctwatch.warehouse.findings import FindingLike, FindingsStored, store_findings
@@ -30,12 +31,14 @@ __all__ = [
     "MigrationError",
     "SchemaBehindError",
     "WarehouseError",
+    "WarehouseFullError",
     "WarehouseLockedError",
     "certificates_for_rules",
     "connect",
     "load_sql",
     "mark_cross_certificates",
     "migrate",
+    "naming_trouble",
     "query_dicts",
     "record_parse_errors",
     "store_certificates",

@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from ctwatch.warehouse.connection import check_intact, connect, naming_damage, wait_for_lock
+from ctwatch.warehouse.connection import check_intact, connect, naming_trouble, wait_for_lock
 from ctwatch.warehouse.errors import WarehouseDamagedError, WarehouseError
 from ctwatch.warehouse.sqlfiles import load_sql, query_count, query_dicts
 
@@ -39,7 +39,7 @@ def back_up(path: Path, dest_dir: Path, *, lock_timeout_s: float | None = None) 
     copy = dest_dir / path.name
     con = duckdb.connect()
     try:
-        with naming_damage(path):
+        with naming_trouble(path):
             wait_for_lock(
                 path,
                 lambda: con.execute(load_sql("backup/attach_source"), {"path": str(path)}),

@@ -1,5 +1,5 @@
 """Open the warehouse file: wait out other processes' locks, refuse a damaged file, bring the schema
-up to date."""
+up to date; name a damaged file or a full volume when DuckDB finds one later (`naming_trouble`)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from typing import TypeVar
 
 import duckdb
 
-from ctwatch.warehouse.errors import WarehouseDamagedError, WarehouseError, WarehouseLockedError
+from ctwatch.warehouse.errors import (
+    WarehouseDamagedError,
+    WarehouseError,
+    WarehouseFullError,
+    WarehouseLockedError,
+)
 from ctwatch.warehouse.schema import check_schema_current, migrate
 from ctwatch.warehouse.sqlfiles import load_sql, query_dicts
 
@@ -33,6 +38,12 @@ _LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 _DAMAGE_MESSAGE = re.compile(
     r"not a valid DuckDB database file|Could not read enough bytes|Corrupt database file", re.IGNORECASE
 )
+# What DuckDB says when a write to the database, its write-ahead log or its temporary files fails
+# for want of space: 'Could not write file "<path>": No space left on device'.
+_FULL_MESSAGE = re.compile(r"No space left on device|Disk quota exceeded", re.IGNORECASE)
+_WRITTEN_FILE = re.compile(r'file "([^"]+)"')
+# A commit whose WAL write succeeded, followed by a checkpoint that could not write.
+_DURABLE_MESSAGE = re.compile(r"COMMIT succeeded and is durable", re.IGNORECASE)
 # A DuckDB file starts with three 4 KiB headers (one main, two alternating database headers); its
 # blocks follow.
 _HEADERS_BYTES = 3 * 4096
@@ -57,7 +68,7 @@ def connect(
         path.parent.mkdir(parents=True, exist_ok=True)
     con = wait_for_lock(path, lambda: duckdb.connect(str(path), read_only=read_only), lock_timeout_s)
     try:
-        with naming_damage(path):
+        with naming_trouble(path):
             con.execute(load_sql("meta/set_utc_time_zone"))
             check_intact(con, path)
             if read_only:
@@ -86,15 +97,42 @@ def check_intact(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 @contextmanager
-def naming_damage(path: Path) -> Iterator[None]:
-    """Turn DuckDB finding the file at `path` damaged, inside the block, into WarehouseDamagedError."""
+def naming_trouble(path: Path) -> Iterator[None]:
+    """Turn DuckDB finding the file at `path` damaged, or its volume full, inside the block, into
+    WarehouseDamagedError or WarehouseFullError."""
     try:
         yield
     except duckdb.Error as exc:
-        damage = damage_of(path, exc)
-        if damage is None:
+        trouble = trouble_of(path, exc)
+        if trouble is None:
             raise
-        raise damage from exc
+        raise trouble from exc
+
+
+def trouble_of(path: Path, exc: BaseException) -> WarehouseError | None:
+    """The error to raise instead of `exc` if it is DuckDB finding the file at `path` damaged or its
+    volume full."""
+    return damage_of(path, exc) or full_volume_of(path, exc)
+
+
+def full_volume_of(path: Path, exc: BaseException) -> WarehouseFullError | None:
+    """WarehouseFullError if `exc`, or the error it was raised while handling (a ROLLBACK refused
+    after a fatal write error), is DuckDB failing to write for want of space."""
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        message = " ".join(str(cause).split())
+        if isinstance(cause, duckdb.Error) and _FULL_MESSAGE.search(message):
+            written = _WRITTEN_FILE.search(message)
+            return WarehouseFullError(
+                path,
+                written.group(1) if written else str(path),
+                committed=_DURABLE_MESSAGE.search(message) is not None,
+                duckdb_message=message,
+            )
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def damage_of(path: Path, exc: BaseException) -> WarehouseDamagedError | None:
@@ -112,7 +150,7 @@ def wait_for_lock(path: Path, open_file: Callable[[], T], lock_timeout_s: float 
     delay_s = FIRST_RETRY_DELAY_S
     while True:
         try:
-            with naming_damage(path):
+            with naming_trouble(path):
                 return open_file()
         except duckdb.IOException as exc:
             message = str(exc)

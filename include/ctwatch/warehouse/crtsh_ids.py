@@ -30,7 +30,8 @@ class CrtshCertificateId:
 
 def is_crtsh_id(text: str) -> bool:
     """Whether `text` is a crt.sh ID the warehouse can keep: a positive decimal BIGINT."""
-    return text.isascii() and text.isdecimal() and 0 < int(text) <= _MAX_BIGINT
+    # a BIGINT has at most 19 digits; int() of a much longer text is refused by Python itself
+    return text.isascii() and text.isdecimal() and len(text) <= 19 and 0 < int(text) <= _MAX_BIGINT
 
 
 def store_crtsh_ids(

@@ -35,6 +35,25 @@ class WarehouseDamagedError(WarehouseError):
         )
 
 
+class WarehouseFullError(WarehouseError):
+    """The volume holding the DuckDB file ran out of space (or quota) while DuckDB wrote to it."""
+
+    def __init__(self, path: Path, written: str, *, committed: bool, duckdb_message: str) -> None:
+        self.path = path
+        self.committed = committed
+        outcome = (
+            "its last transaction is committed and durable (DuckDB's write-ahead log holds it) but was "
+            "not checkpointed into the file; the next open checkpoints it"
+            if committed
+            else "the transaction that hit it was rolled back: nothing of it is stored"
+        )
+        super().__init__(
+            f"warehouse {path}: no space left on its volume (DuckDB writing {written}); {outcome}. "
+            f"Make room on the volume of {path.parent} and the next run does the work again "
+            f"({duckdb_message})"
+        )
+
+
 class MigrationError(WarehouseError):
     """The migration files or the migrations recorded in the database are inconsistent."""
 
