@@ -260,6 +260,20 @@ def stop_components(processes: Mapping[str, subprocess.Popen[bytes]]) -> None:
     print("ctwatch: stopped", flush=True)
 
 
+class RestartBudget:
+    """Whether a component that exited is started again: not once it has exited RESTART_LIMIT times
+    within RESTART_WINDOW_S."""
+
+    def __init__(self) -> None:
+        self._exits: dict[str, list[float]] = {}
+
+    def allows(self, name: str, now_s: float) -> bool:
+        """Count an exit of `name` at monotonic `now_s`; whether to start it again."""
+        recent = [t for t in self._exits.get(name, []) if now_s - t < RESTART_WINDOW_S] + [now_s]
+        self._exits[name] = recent
+        return len(recent) < RESTART_LIMIT
+
+
 def _without_password(env: Mapping[str, str]) -> str:
     url = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
@@ -372,14 +386,12 @@ def _serve(layout: Layout) -> int:
             f"warehouse: {layout.warehouse}\nPress Ctrl-C to stop.\n",
             flush=True,
         )
-        exits: dict[str, list[float]] = {name: [] for name in processes}
+        restarts = RestartBudget()
         while True:
             for name, process in list(processes.items()):
                 if process.poll() is None:
                     continue
-                now = time.monotonic()
-                exits[name] = [t for t in exits[name] if now - t < RESTART_WINDOW_S] + [now]
-                if len(exits[name]) >= RESTART_LIMIT:
+                if not restarts.allows(name, time.monotonic()):
                     print(
                         f"ctwatch: {name} exited with {process.returncode}, {RESTART_LIMIT} times within "
                         f"{RESTART_WINDOW_S:.0f} s; stopping (see its log)",

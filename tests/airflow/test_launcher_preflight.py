@@ -1,5 +1,6 @@
 """A new `make run` stops at once, saying what to do, while an earlier one still runs or its port is
-taken; the PID file of one that is gone does not stop it."""
+taken; the PID file of one that is gone does not stop it. A running one starts an exited component
+again until it keeps failing."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from ctwatch_airflow.launcher import Layout, earlier_instance
+from ctwatch_airflow.launcher import Layout, RestartBudget, earlier_instance
 from tests.conftest import REPO_ROOT
 
 PYTHONPATH = f"{REPO_ROOT / 'include'}{os.pathsep}{REPO_ROOT / 'plugins'}"
@@ -100,3 +101,13 @@ def test_a_taken_port_is_named_with_how_to_choose_another_and_status_2(tmp_path:
     assert last.startswith(f"ctwatch: cannot listen on 127.0.0.1:{port} (Address already in use)"), last
     assert "`CTWATCH_PORT=8081 make run` (or the launcher's --port)" in last
     assert not (tmp_path / "data" / "airflow" / "launcher-pids.json").exists()
+
+
+def test_a_component_is_started_again_until_it_exits_five_times_within_ten_minutes() -> None:
+    budget = RestartBudget()
+    assert [budget.allows("scheduler", t) for t in (0.0, 100.0, 200.0, 300.0)] == [True] * 4
+    assert budget.allows("dag-processor", 350.0)  # counted per component
+    assert not budget.allows("scheduler", 400.0)  # the fifth exit within 600 s
+
+    spaced = RestartBudget()
+    assert all(spaced.allows("scheduler", t) for t in (0.0, 200.0, 400.0, 599.0, 800.0, 1000.0))
