@@ -18,8 +18,8 @@ from ctwatch.config import load_settings
 from ctwatch.revocation.daily_lists import ingest_daily_lists
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
-from ctwatch.x509 import ParsedCert, analyse_der
 from tests.conftest import REPO_ROOT
+from tests.ingest.conftest import store_world_ca_certs, warehouse_rows
 
 pytestmark = pytest.mark.integration
 SMALL = REPO_ROOT / "include" / "ctwatch" / "sim" / "scenarios" / "small.toml"
@@ -53,14 +53,6 @@ def _dag(name: str) -> Any:
     return DagBag(dag_folder=str(REPO_ROOT / "dags" / f"{name}.py")).dags[name]
 
 
-def _rows(warehouse_file: Path, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    con = warehouse.connect(warehouse_file, read_only=True)
-    try:
-        return con.execute(sql, params or {}).fetchall()
-    finally:
-        con.close()
-
-
 @pytest.fixture
 def warehouse_file(sim: SimulatorRunning, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A warehouse holding the world's CA certificates with their rule findings as of RUN_A."""
@@ -71,8 +63,7 @@ def warehouse_file(sim: SimulatorRunning, tmp_path: Path, monkeypatch: pytest.Mo
     limit = sim.world.ground_truth()["revocation"]["crtsh_result_limit"]
     monkeypatch.setenv("CTWATCH_SOURCES_CRTSH_RESULT_LIMIT", str(limit))
     con: duckdb.DuckDBPyConnection = warehouse.connect(path)
-    parsed = [analyse_der(c.der) for c in sim.world.ca_certs.values()]
-    warehouse.store_certificates(con, [c for c in parsed if isinstance(c, ParsedCert)], source="sim")
+    store_world_ca_certs(con, sim.world)
     con.close()
     rule_runs.evaluate_rules(path, RUN_A)
     return path
@@ -89,17 +80,17 @@ def test_ingest_revocations_archives_crls_and_finds_the_backdating_and_disagreem
         assert run.data_interval_end == end
 
     # the daily lists ran in the first interval only, stamped with its end (the simulator's as-of)
-    stamps = _rows(
+    stamps = warehouse_rows(
         warehouse_file, "SELECT DISTINCT source, observed_at, stamp_kind FROM revocation_snapshots"
     )
     assert {(s, at, kind) for s, at, kind in stamps if s != "ocsp"} == {
         (source, RUN_A, "as_of") for source in ("ccadb", "mozilla_revoked", "onecrl", "crlset")
     }
     assert {(at, kind) for s, at, kind in stamps if s == "ocsp"} == {(RUN_A, "as_of"), (RUN_B, "as_of")}
-    assert _rows(warehouse_file, "SELECT count(*) FROM revocation_source_errors") == [(0,)]
+    assert warehouse_rows(warehouse_file, "SELECT count(*) FROM revocation_source_errors") == [(0,)]
 
     # CRLs: jprs-dv-g3's CDP (SECOM's full CRL) and the partition CCADB discloses, never the other
-    fetches = _rows(
+    fetches = warehouse_rows(
         warehouse_file,
         "SELECT url, observed_at, http_status, error FROM crl_fetches WHERE url LIKE '%secom-root%' "
         "ORDER BY url, observed_at",
@@ -111,7 +102,7 @@ def test_ingest_revocations_archives_crls_and_finds_the_backdating_and_disagreem
         (FULL, RUN_B, 200, None),
     ]
     # unchanged CRLs of other watched issuers answered 304 the second time
-    not_modified = _rows(
+    not_modified = warehouse_rows(
         warehouse_file, "SELECT count(*), bool_and(not_modified) FROM crl_fetches WHERE observed_at = $b "
         "AND url NOT LIKE '%secom-root%'", {"b": RUN_B},
     )  # fmt: skip
@@ -119,14 +110,14 @@ def test_ingest_revocations_archives_crls_and_finds_the_backdating_and_disagreem
     assert not_modified[0][1] is True
 
     backdated = truth["jprs-dv-g3"]
-    observation = _rows(
+    observation = warehouse_rows(
         warehouse_file,
         "SELECT revoked_at_claimed, first_observed_at, last_observed_absent_at FROM revocation_observations "
         "WHERE source = 'crl' AND serial_hex = $serial AND evidence_ref = $url",
         {"serial": backdated["serial_hex"], "url": FULL},
     )
     assert observation == [(datetime.fromisoformat(backdated["revoked_at_claimed"]), RUN_B, RUN_A)]
-    findings = _rows(
+    findings = warehouse_rows(
         warehouse_file,
         "SELECT code, serial_hex, finding_at, first_found_as_of, evaluated_as_of FROM crl_findings "
         "ORDER BY code, serial_hex",
@@ -146,7 +137,7 @@ def test_ingest_revocations_archives_crls_and_finds_the_backdating_and_disagreem
 
     # disagreements as of RUN_B: the CRL lists r1 and r2, CCADB (07-20T04:00) says "Not Revoked";
     # OCSP keeps saying good for r2 (scenario: ocsp = "good"); for r1 it caught up on 07-16
-    disagreements = _rows(
+    disagreements = warehouse_rows(
         warehouse_file, "SELECT kind, der_sha256, revoked_side, other_side, first_found_as_of "
         "FROM revocation_disagreements ORDER BY kind, der_sha256",
     )  # fmt: skip
@@ -186,17 +177,17 @@ def test_ingest_crtsh_stores_the_certificates_crtsh_knows_as_of_the_run(
     assert len(expected) > 10
     stored = {
         sha
-        for (sha,) in _rows(
+        for (sha,) in warehouse_rows(
             warehouse_file, "SELECT der_sha256 FROM certificates WHERE first_seen_source = 'crtsh'"
         )
     }
     assert stored == expected
-    assert _rows(warehouse_file, "SELECT count(*) FROM revocation_source_errors") == [(0,)]
+    assert warehouse_rows(warehouse_file, "SELECT count(*) FROM revocation_source_errors") == [(0,)]
 
     # Bugzilla bugs are linked to the CA owners of the stored CCADB records
     ingest_daily_lists(warehouse_file, load_settings().sources, as_of=CRTSH_RUN)
     assert _dag("ingest_crtsh").test(logical_date=CRTSH_RUN + timedelta(days=1)).state == "success"
-    bugs = _rows(
+    bugs = warehouse_rows(
         warehouse_file,
         "SELECT bug_id, ca_owner, revocation_delay_tags, observed_at FROM bugzilla_bugs "
         "ORDER BY bug_id, observed_at",
@@ -242,20 +233,20 @@ def test_the_first_run_fetches_the_daily_lists_and_a_down_source_fails_only_its_
         "every_source_answered": "upstream_failed",  # so the run is failed, not green
     }
     # the lists were fetched although the interval holds no midnight: the warehouse had none
-    snapshots = _rows(
+    snapshots = warehouse_rows(
         warehouse_file, "SELECT source, observed_at FROM revocation_snapshots WHERE source <> 'ocsp'"
     )
     assert sorted(snapshots) == [("ccadb", FIRST_RUN), ("mozilla_revoked", FIRST_RUN)]
     health = {
         (source, ok): failure
-        for source, ok, failure in _rows(
+        for source, ok, failure in warehouse_rows(
             warehouse_file,
             "SELECT source, ok, failure FROM source_checks WHERE source IN ('ccadb', 'onecrl')",
         )
     }
     assert set(health) == {("ccadb", True), ("onecrl", False)}
     assert DOWN in health[("onecrl", False)]
-    view = _rows(
+    view = warehouse_rows(
         warehouse_file, "SELECT last_success_at, last_failure_at FROM source_health WHERE source = 'onecrl'"
     )
     assert view == [(None, FIRST_RUN)]
@@ -263,8 +254,9 @@ def test_the_first_run_fetches_the_daily_lists_and_a_down_source_fails_only_its_
     # four hours later: CCADB's snapshot is less than a day old, OneCRL is tried again
     second = dag.test(logical_date=NEXT_RUN)
     assert _states(second)["daily_ccadb"] == "success"
-    assert _rows(warehouse_file, "SELECT count(*) FROM revocation_snapshots WHERE source = 'ccadb'") == [(1,)]
-    attempts = _rows(
+    ccadb_snapshots = "SELECT count(*) FROM revocation_snapshots WHERE source = 'ccadb'"
+    assert warehouse_rows(warehouse_file, ccadb_snapshots) == [(1,)]
+    attempts = warehouse_rows(
         warehouse_file, "SELECT checked_at FROM source_checks WHERE source = 'onecrl' ORDER BY 1"
     )
     assert attempts == [(FIRST_RUN,), (NEXT_RUN,)]

@@ -20,8 +20,8 @@ from ctwatch.revocation import watched_crls
 from ctwatch.revocation.daily_lists import ingest_daily_lists
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.server import SimulatorRunning
-from ctwatch.x509 import ParsedCert, analyse_der
 from tests.conftest import REPO_ROOT
+from tests.ingest.conftest import store_world_ca_certs
 from tests.revocation_sources.conftest import sim_locations
 
 pytestmark = pytest.mark.integration
@@ -55,8 +55,7 @@ def polled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Polled]:
         warehouse_file = tmp / "w.duckdb"
         con = warehouse.connect(warehouse_file)
         # the CA certificates: the issuer for signature checks, notAfter for early removal
-        parsed = [analyse_der(c.der) for c in sim.world.ca_certs.values()]
-        warehouse.store_certificates(con, [c for c in parsed if isinstance(c, ParsedCert)], source="sim")
+        store_world_ca_certs(con, sim.world)
         con.close()
         truth = sim.world.ground_truth()["revocation"]
         start, end = sim.world.scenario.start, sim.world.scenario.end

@@ -1,4 +1,4 @@
-"""Resources running out (issue 18): a staging folder that fills mid-fetch, the warehouse's volume
+"""Resources running out: a staging folder that fills mid-fetch, the warehouse's volume
 full mid-load, a CRL over the configured cap, a log serving an endless body. Each ends as a failed
 step whose message names the resource, with nothing half-stored and nothing recorded against a
 source that did no wrong; the next run, the resource back, ends as an undisturbed run would.
@@ -37,9 +37,15 @@ from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sources.http import FetchError
 from ctwatch.sources.staging import StagingError
 from ctwatch.warehouse import WarehouseFullError
-from ctwatch.x509 import ParsedCert, analyse_der
 from tests.conftest import REPO_ROOT
-from tests.ingest.conftest import AS_OF, SMALL, fast_config, staged_ranges
+from tests.ingest.conftest import (
+    AS_OF,
+    SMALL,
+    fast_config,
+    staged_ranges,
+    store_world_ca_certs,
+    warehouse_rows,
+)
 from tests.services import unavailable
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
@@ -108,17 +114,9 @@ def contents(warehouse_file: Path) -> dict[str, list[tuple[Any, ...]]]:
         con.close()
 
 
-def rows(warehouse_file: Path, sql: str, params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-    con = warehouse.connect(warehouse_file, read_only=True)
-    try:
-        return con.execute(sql, params or {}).fetchall()
-    finally:
-        con.close()
-
-
 def covered(warehouse_file: Path) -> dict[str, int]:
     return dict(
-        rows(
+        warehouse_rows(
             warehouse_file, "SELECT log_id, sum(end_exclusive - start_index) FROM ct_log_coverage GROUP BY 1"
         )
     )
@@ -177,8 +175,7 @@ def crl_warehouse(sim: SimulatorRunning, path: Path) -> Path:
     """A warehouse holding the world's CA certificates, so CRL signatures are checked."""
     con = warehouse.connect(path)
     try:
-        parsed = [analyse_der(cert.der) for cert in sim.world.ca_certs.values()]
-        warehouse.store_certificates(con, [c for c in parsed if isinstance(c, ParsedCert)], source="sim")
+        store_world_ca_certs(con, sim.world)
     finally:
         con.close()
     return path
@@ -210,10 +207,9 @@ def test_a_ct_staging_folder_that_fills_mid_fetch_fails_the_fetch_blaming_no_log
         # the run's load (the DAG runs it whatever its fetches did) stores nothing and blames no log
         load_ranges(disturbed, [], as_of=AS_OF, run_dir=run_dir)
         assert covered(disturbed) == {}
-        assert rows(disturbed, "SELECT count(*) FROM source_checks WHERE source = $s", {"s": CT_LOG}) == [
-            (0,)
-        ]
-        assert rows(disturbed, "SELECT count(*) FROM ct_verification_failures") == [(0,)]
+        ct_checks = "SELECT count(*) FROM source_checks WHERE source = $s"
+        assert warehouse_rows(disturbed, ct_checks, {"s": CT_LOG}) == [(0,)]
+        assert warehouse_rows(disturbed, "SELECT count(*) FROM ct_verification_failures") == [(0,)]
 
         filler.unlink()
         ingest_once(disturbed, config, run_dir, as_of=AS_OF)
@@ -248,8 +244,9 @@ def test_a_crl_staging_folder_that_fills_mid_fetch_fails_the_fetch_recording_not
         manifest = watched_crls.stage_crls(targets, crl_dir, locations, as_of=CRL_AS_OF, manifest_name="next")
         summary = watched_crls.archive_manifest(warehouse_file, manifest, as_of=CRL_AS_OF, crl_dir=crl_dir)
     assert (summary.errors, summary.new_versions) == ((), len(SECOM_CRLS))
-    assert rows(warehouse_file, "SELECT count(*) FROM crl_fetches WHERE error IS NOT NULL") == [(0,)]
-    assert rows(warehouse_file, "SELECT count(*) FROM source_checks WHERE NOT ok") == [(0,)]
+    failed_fetches = "SELECT count(*) FROM crl_fetches WHERE error IS NOT NULL"
+    assert warehouse_rows(warehouse_file, failed_fetches) == [(0,)]
+    assert warehouse_rows(warehouse_file, "SELECT count(*) FROM source_checks WHERE NOT ok") == [(0,)]
 
 
 def test_ctwatch_ct_ingest_names_the_full_staging_folder_in_one_line(
@@ -338,7 +335,7 @@ def test_a_crl_over_the_cap_or_deadline_is_a_failed_fetch_naming_the_setting_and
     assert [error.split(": ", 1)[0] for error in summary.errors] == list(SECOM_CRLS)
     assert all(failed in error for error in summary.errors), summary.errors
     assert list(crl_dir.glob("*.crl")) == list(crl_dir.glob("*.part")) == []
-    assert rows(warehouse_file, "SELECT count(*) FROM crl_versions") == [(0,)]
+    assert warehouse_rows(warehouse_file, "SELECT count(*) FROM crl_versions") == [(0,)]
 
     # the next run, four hours later, with the settings' defaults and a well-behaved server
     later = CRL_AS_OF + timedelta(hours=4)
@@ -408,9 +405,10 @@ def test_a_log_serving_an_endless_body_fails_the_range_at_the_cap_or_deadline_an
     assert refused.value.attempts == 1  # an endless answer is not asked for again in the same run
     # the log served it: the refusal is evidence about the log, and its health says why
     load_ranges(warehouse_file, [], as_of=AS_OF, run_dir=run_dir)
-    (detail,) = rows(warehouse_file, "SELECT detail FROM ct_verification_failures WHERE kind = 'fetch'")
+    fetch_failures = "SELECT detail FROM ct_verification_failures WHERE kind = 'fetch'"
+    (detail,) = warehouse_rows(warehouse_file, fetch_failures)
     assert failed in detail[0]
-    ((ok, failure),) = rows(
+    ((ok, failure),) = warehouse_rows(
         warehouse_file, "SELECT ok, failure FROM source_checks WHERE target = $log", {"log": log_id}
     )
     assert not ok
@@ -468,7 +466,7 @@ def test_ingest_ct_logs_fails_the_fetch_tasks_of_a_log_serving_an_endless_body_a
         "plan": "success",
         "load": "success",  # the other log's ranges are stored
     }
-    reasons = rows(
+    reasons = warehouse_rows(
         warehouse_file,
         "SELECT detail FROM ct_verification_failures WHERE log_id = $log",
         {"log": argon.log_id.hex()},

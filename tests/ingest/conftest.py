@@ -11,10 +11,12 @@ from typing import Any
 import duckdb
 import pytest
 
+from ctwatch import warehouse
 from ctwatch.ingest import START_AT_ORIGIN, IngestConfig, discover_logs, fetch_range, plan_ranges
 from ctwatch.sim.scenario import Scenario, load_scenario
 from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sim.world import World
+from ctwatch.x509 import ParsedCert, analyse_der
 from tests.conftest import REPO_ROOT
 
 SMALL = REPO_ROOT / "include" / "ctwatch" / "sim" / "scenarios" / "small.toml"
@@ -105,6 +107,23 @@ def rows(
     con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any] | None = None
 ) -> list[tuple[Any, ...]]:
     return con.execute(sql, params or {}).fetchall()
+
+
+def warehouse_rows(
+    warehouse_file: Path, sql: str, params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """`rows` of the warehouse file, opened read-only for the one query."""
+    con = warehouse.connect(warehouse_file, read_only=True)
+    try:
+        return rows(con, sql, params)
+    finally:
+        con.close()
+
+
+def store_world_ca_certs(con: duckdb.DuckDBPyConnection, world: World) -> None:
+    """The world's CA certificates into the warehouse: issuers for signature checks, and notAfter."""
+    parsed = [analyse_der(cert.der) for cert in world.ca_certs.values()]
+    warehouse.store_certificates(con, [c for c in parsed if isinstance(c, ParsedCert)], source="sim")
 
 
 def earliest_sightings(world: World) -> set[tuple[str, str, int, int]]:

@@ -20,7 +20,7 @@ from ctwatch.sim.server import SimulatorRunning
 from ctwatch.sources import crtsh, ocsp
 from ctwatch.sources.http import HttpClient, Politeness
 from ctwatch.warehouse import observations
-from ctwatch.x509 import ParsedCert, analyse_der
+from tests.ingest.conftest import store_world_ca_certs
 from tests.revocation_sources.conftest import sim_locations
 
 pytestmark = pytest.mark.integration
@@ -98,8 +98,7 @@ def test_crtsh_cap_is_split_never_silently_truncated(sim: SimulatorRunning) -> N
 
 def _warehouse_with_sim_cas(sim: SimulatorRunning, path: Path) -> duckdb.DuckDBPyConnection:
     con = warehouse.connect(path)
-    parsed = [analyse_der(c.der) for c in sim.world.ca_certs.values()]
-    warehouse.store_certificates(con, [c for c in parsed if isinstance(c, ParsedCert)], source="sim")
+    store_world_ca_certs(con, sim.world)
     return con
 
 
