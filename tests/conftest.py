@@ -11,6 +11,10 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+# `sh -c` ignores SIGINT, then execs the command, which inherits that: as a background job would
+SIGINT_IGNORED = ("sh", "-c", 'trap "" INT; exec "$@"', "sh")
+
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 # Airflow reads its configuration when first imported: set it before any test module imports it.

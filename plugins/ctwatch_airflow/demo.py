@@ -57,9 +57,13 @@ from ctwatch_airflow.demo_runs import (
 )
 from ctwatch_airflow.launcher import (
     Layout,
+    StopRequested,
     admin_password,
     airflow_environment,
+    guarded,
+    ignore_stop_signals,
     prepare,
+    raise_on_stop_signals,
     start_components,
     stop_components,
     wait_healthy,
@@ -96,8 +100,9 @@ def simulator(data: Path, scenario: Path) -> Iterator[dict[str, Any]]:
         "--write-config", str(data / "simulator.toml"),
     ]  # fmt: skip
     log = (data / "simulator.log").open("ab")
+    # guarded like the Airflow components: a demo killed outright takes its simulator with it
     process = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=log, env=_python_env(), start_new_session=True
+        guarded(argv), stdout=subprocess.PIPE, stderr=log, env=_python_env(), start_new_session=True
     )
     try:
         assert process.stdout is not None
@@ -209,6 +214,7 @@ def replay_through_airflow(
                 f" {admin_password(layout)}); Ctrl-C stops Airflow and the simulator")  # fmt: skip
             wait_for("Ctrl-C", lambda: False, processes, timeout_s=float("inf"))
     finally:
+        ignore_stop_signals()
         stop_components(processes)
 
 
@@ -228,9 +234,6 @@ def run(layout: Layout, replay: Replay, scenario: Path, *, serve: bool = False) 
         except (DemoFailed, TimeoutError) as failure:
             say(f"failed: {failure}")
             return 1
-        except KeyboardInterrupt:
-            say("stopped")
-            return 0
     if not serve:
         print_results(layout, replay)
     print(f"Airflow UI data: {layout.airflow_home}; finished in {time.monotonic() - started:.0f} s")
@@ -272,7 +275,12 @@ def main(argv: list[str] | None = None) -> int:
         config_file=data / "ctwatch.toml",
     )
     replay = Replay(args.start, args.end, args.interval, args.crtsh_interval)
-    return run(layout, replay, args.scenario, serve=args.serve)
+    raise_on_stop_signals()
+    try:
+        return run(layout, replay, args.scenario, serve=args.serve)
+    except StopRequested as stop:  # raised wherever it arrived, once what was started has stopped
+        say(f"stopped ({stop})")
+        return 0
 
 
 if __name__ == "__main__":

@@ -198,7 +198,7 @@ def component_argv(layout: Layout) -> dict[str, tuple[str, ...]]:
     }
 
 
-def _guarded(argv: list[str]) -> list[str]:
+def guarded(argv: list[str]) -> list[str]:
     """`argv` under a component guard, so that it ends with this process (Linux only)."""
     if not sys.platform.startswith("linux"):
         return argv
@@ -211,7 +211,7 @@ def start_component(layout: Layout, env: Mapping[str, str], name: str) -> subpro
     log_dir.mkdir(parents=True, exist_ok=True)
     with (log_dir / f"{name}.log").open("ab") as log:
         process = subprocess.Popen(
-            _guarded(airflow_argv(*component_argv(layout)[name])),
+            guarded(airflow_argv(*component_argv(layout)[name])),
             env={**env, WORKER_NAME_ENV: name},
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -279,12 +279,26 @@ def _without_password(env: Mapping[str, str]) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-class _StopRequested(Exception):
-    pass
+class StopRequested(Exception):
+    """SIGINT or SIGTERM arrived while `raise_on_stop_signals` was in force; str() names it."""
 
 
 def _raise_stop(signum: int, _frame: FrameType | None) -> None:
-    raise _StopRequested(signal.Signals(signum).name)
+    raise StopRequested(signal.Signals(signum).name)
+
+
+def raise_on_stop_signals() -> None:
+    """SIGINT (Ctrl-C) and SIGTERM raise StopRequested. Set explicitly: a process started in the
+    background of a non-interactive shell inherits SIGINT ignored, and SIGTERM's default would end
+    it without stopping what it started."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _raise_stop)
+
+
+def ignore_stop_signals() -> None:
+    """SIGINT and SIGTERM ignored: while stopping, so a second Ctrl-C cannot cut the stopping short."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, signal.SIG_IGN)
 
 
 def _is_ours(pid: int) -> bool:
@@ -371,8 +385,7 @@ def _serve(layout: Layout) -> int:
         )
         return 2
     password = admin_password(layout)
-    signal.signal(signal.SIGTERM, _raise_stop)
-    signal.signal(signal.SIGINT, _raise_stop)
+    raise_on_stop_signals()
     processes: dict[str, subprocess.Popen[bytes]] = {}
     try:
         processes = start_components(layout, env)
@@ -403,12 +416,11 @@ def _serve(layout: Layout) -> int:
                 processes[name] = start_component(layout, env, name)
                 record_pids(layout, processes)
             time.sleep(RESTART_POLL_S)
-    except _StopRequested as stop:
+    except StopRequested as stop:
         print(f"ctwatch: {stop} received, stopping", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        ignore_stop_signals()
         stop_components(processes)
 
 

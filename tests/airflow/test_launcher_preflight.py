@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from ctwatch_airflow.launcher import Layout, RestartBudget, earlier_instance
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SIGINT_IGNORED
 
 PYTHONPATH = f"{REPO_ROOT / 'include'}{os.pathsep}{REPO_ROOT / 'plugins'}"
 
@@ -111,3 +112,28 @@ def test_a_component_is_started_again_until_it_exits_five_times_within_ten_minut
 
     spaced = RestartBudget()
     assert all(spaced.allows("scheduler", t) for t in (0.0, 200.0, 400.0, 599.0, 800.0, 1000.0))
+
+
+STOPPABLE = """
+import time
+from ctwatch_airflow.launcher import StopRequested, raise_on_stop_signals
+raise_on_stop_signals()
+try:
+    print("waiting", flush=True)
+    time.sleep(60)
+except StopRequested as stop:
+    print(f"stopping on {stop}", flush=True)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_and_sigterm_stop_a_launcher_even_started_with_sigint_ignored(signum: signal.Signals) -> None:
+    process = subprocess.Popen(
+        [*SIGINT_IGNORED, sys.executable, "-c", STOPPABLE], env={**os.environ, "PYTHONPATH": PYTHONPATH},
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline() == "waiting\n"
+    process.send_signal(signum)
+    out, _ = process.communicate(timeout=30)
+    assert (process.returncode, out) == (0, f"stopping on {signum.name}\n")

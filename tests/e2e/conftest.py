@@ -10,6 +10,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -26,7 +27,7 @@ from ctwatch.evaluate import read
 from ctwatch.sim.scenario import load_scenario
 from ctwatch.sim.world import World
 from tests.cluster.running import alive
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, SIGINT_IGNORED
 from tests.services import fresh_postgres_database
 
 START = datetime(2020, 6, 15, tzinfo=UTC)
@@ -75,11 +76,12 @@ def _results(data: Path, output: str, as_of: datetime) -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`make demo DEMO_ARGS=--serve`: the replay, then its Airflow kept up for the dashboard's
-    tests (`base_url`, `password`) until the session ends with Ctrl-C."""
+    tests (`base_url`, `password`) until the session ends with Ctrl-C. Started as a non-interactive
+    shell starts a background job, with SIGINT ignored: Ctrl-C must stop it all the same."""
     data = tmp_path_factory.mktemp("demo")
     process = subprocess.Popen(
-        [*demo_argv(END), "--serve"], cwd=REPO_ROOT, env=_environment(data), stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, start_new_session=True,
+        [*SIGINT_IGNORED, *demo_argv(END), "--serve"], cwd=REPO_ROOT, env=_environment(data),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     assert process.stdout is not None
     lines: list[str] = []
@@ -101,8 +103,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         rest, _ = process.communicate(timeout=120)
     components = {name: int(pid) for name, pid in STARTED.findall("".join(lines))}
     assert process.returncode == 0, rest
-    assert "demo: stopped" in rest
+    assert "demo: stopped (SIGINT)" in rest
     assert [name for name, pid in components.items() if alive(pid)] == []
+    with pytest.raises(ConnectionRefusedError):  # the simulator stopped too
+        socket.create_connection(("127.0.0.1", int(results["port"])), timeout=5).close()
 
 
 @pytest.fixture(scope="session")
