@@ -31,8 +31,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 SEED = int(os.environ.get("CTWATCH_FAULT_SEED", "1652610"))
 KILLED_COMPONENTS = ("scheduler", "dag-processor", "api-server")
 KILLS_EACH = 2
-# Pauses before each component kill, counted from the moment the previous one was back.
-PAUSE_S = (2.0, 15.0)
+# Pauses before each component kill, counted from the moment the previous one was back: short
+# enough that the 6 kills and their restarts (up to about 16 s each) fit in a replay of 90 to 130 s.
+PAUSE_S = (1.0, 6.0)
 # When the load's task process is killed, after it appears (a load of this world takes about a second).
 LOAD_KILL_S = (0.0, 0.8)
 # Airflow fails a task it has not heard from for 20 s (default 300 s), retried 5 s later (default 120 s).
