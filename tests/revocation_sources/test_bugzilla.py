@@ -22,6 +22,7 @@ from ctwatch.sources import bugzilla
 from ctwatch.sources.http import FetchError, HttpClient, Politeness, RetryPolicy
 from ctwatch.warehouse import observations
 from tests.evaluate.conftest import ccadb_snapshot
+from tests.ingest.conftest import warehouse_rows
 from tests.revocation_sources.conftest import sim_locations
 from tests.sources.test_http import FakeClocks, FixtureServer
 
@@ -131,14 +132,6 @@ def test_malformed_comments_are_errors_and_the_others_are_kept() -> None:
     assert "not a Bugzilla comment list of bug 6" in caught.value.reason
 
 
-def _rows(path: Path, sql: str) -> list[tuple[object, ...]]:
-    con = warehouse.connect(path, read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def test_ingest_fetches_comments_incrementally_in_any_order(sim: SimulatorRunning, tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     locations = sim_locations(sim)
@@ -152,7 +145,7 @@ def test_ingest_fetches_comments_incrementally_in_any_order(sim: SimulatorRunnin
     again = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
     assert (again.comment_fetches, again.new_comments) == (2, 0)
     first_observed = "SELECT first_observed_at, count(*) FROM bugzilla_comments GROUP BY ALL ORDER BY 1"
-    assert _rows(path, first_observed) == [(_t(7, 12), 5), (_t(7, 25), 5)]
+    assert warehouse_rows(path, first_observed) == [(_t(7, 12), 5), (_t(7, 25), 5)]
     # the text of every comment made by 07-25, as the scenario declares it
     declared = [
         (bug.id, count, comment.text)
@@ -161,12 +154,13 @@ def test_ingest_fetches_comments_incrementally_in_any_order(sim: SimulatorRunnin
         if comment.at <= _t(7, 25)
     ]
     assert len(declared) == 10
-    assert _rows(path, "SELECT bug_id, count, text FROM bugzilla_comments ORDER BY ALL") == sorted(declared)
+    stored = warehouse_rows(path, "SELECT bug_id, count, text FROM bugzilla_comments ORDER BY ALL")
+    assert stored == sorted(declared)
     fetches = (
         "SELECT bug_id, fetched_at, new_since, comments_returned FROM bugzilla_comment_fetches "
         "ORDER BY bug_id, fetched_at, new_since NULLS FIRST"
     )
-    assert _rows(path, fetches) == [
+    assert warehouse_rows(path, fetches) == [
         (SECOM_BUG, _t(7, 12), None, 3),
         (SECOM_BUG, _t(7, 25), None, 6),
         (SECOM_BUG, _t(7, 25), _t(7, 24, 6), 0),  # only newer than the newest known
@@ -198,10 +192,10 @@ def test_a_failed_comment_fetch_is_recorded_and_the_other_bugs_fetched(
     sim.set_faults("bugzilla", [Fault(FaultKind.SERVER_ERROR, every=2, status=404)])
     summary = bugzilla_bugs.ingest_bugzilla(path, locations, as_of=_t(7, 25))
     assert (summary.comment_fetches, summary.new_comments, summary.errors) == (1, 4, 1)
-    ((location, error),) = _rows(path, "SELECT location, error FROM revocation_source_errors")
+    ((location, error),) = warehouse_rows(path, "SELECT location, error FROM revocation_source_errors")
     assert location == bugzilla.comments_url(locations.url(Source.BUGZILLA), SECOM_BUG)
     assert "status 404" in str(error)
-    assert _rows(path, "SELECT DISTINCT bug_id FROM bugzilla_comments") == [(EXAMPLE_BUG,)]
+    assert warehouse_rows(path, "SELECT DISTINCT bug_id FROM bugzilla_comments") == [(EXAMPLE_BUG,)]
 
 
 def test_which_bugs_get_their_comments_fetched(tmp_path: Path) -> None:
