@@ -125,9 +125,12 @@ def _triggered(api: Api, dag_id: str, outages: bool, deadline: float) -> str:
     return run_id
 
 
-def replay(running: Running, *, outages: bool = False) -> float:
+def replay(
+    running: Running, *, outages: bool = False, before_trigger: Callable[[str], None] = lambda dag_id: None
+) -> float:
     """Trigger the replay's runs one after the other; the seconds they took, once parsed. With
-    `outages`, the API server may be down for a while (killed and started again)."""
+    `outages`, the API server may be down for a while (killed and started again).
+    `before_trigger(dag_id)` runs before each run is triggered, and may hold the replay there."""
     deadline = time.monotonic() + TIMEOUT_S
     api = running.api
     parsed = datetime(2000, 1, 1, tzinfo=UTC)
@@ -136,6 +139,7 @@ def replay(running: Running, *, outages: bool = False) -> float:
         time.sleep(2)
     started = time.monotonic()
     for dag_id in REPLAY:
+        before_trigger(dag_id)
         run_id = _triggered(api, dag_id, outages, deadline)
         while (state := _answered(partial(api.run_state, dag_id, run_id), outages, deadline)) not in {
             "success",
