@@ -47,8 +47,8 @@ KILLS_EACH = 2
 PLANNED_KILLS = len(KILLED_COMPONENTS) * KILLS_EACH
 # Pauses before each component kill, counted from the moment the previous one was back.
 PAUSE_S = (1.0, 6.0)
-# When the load's task process is killed, after it opened the warehouse (its transaction in this
-# world lasts about 0.2 s).
+# When the load's task process is killed, after it opened the warehouse (it holds it about 0.25 s in
+# this world).
 LOAD_KILL_S = (0.0, 0.05)
 # Airflow fails a task it has not heard from for 20 s (default 300 s), retried 5 s later (default
 # 120 s); a task queued by a killed scheduler is queued again by the next one's check every 15 s
@@ -62,7 +62,8 @@ QUICK_RECOVERY = {
 
 @dataclass
 class Campaign:
-    """The kills done, by process, and when each killed component answered again."""
+    """The kills done, by process, when each killed component answered again, and how long the
+    replay was held for them."""
 
     seed: int
     kills: Counter[str] = field(default_factory=Counter)
