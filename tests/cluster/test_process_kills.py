@@ -19,6 +19,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -200,10 +201,12 @@ def test_killed_processes_are_started_again_and_the_replay_ends_as_the_undisturb
     running = start("make run", local_folder, environment(**QUICK_RECOVERY))
     failures: list[BaseException] = []
 
-    def guarded(target: object, *args: object) -> threading.Thread:
+    def killer_thread(kill: Callable[[Path, Campaign], None]) -> threading.Thread:
+        """`kill` running in a thread; what it raises is kept for the test to report."""
+
         def body() -> None:
             try:
-                target(*args)  # type: ignore[operator]
+                kill(local_folder, campaign)
             except BaseException as exc:  # reported by the test below
                 failures.append(exc)
 
@@ -213,8 +216,8 @@ def test_killed_processes_are_started_again_and_the_replay_ends_as_the_undisturb
 
     try:
         killers = [
-            guarded(_kill_components, local_folder, campaign),
-            guarded(_kill_load_task, local_folder, campaign),
+            killer_thread(_kill_components),
+            killer_thread(_kill_load_task),
         ]
         replay_s = replay(running, outages=True, before_trigger=campaign.hold_for_kills)
         campaign.done.set()
